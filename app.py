@@ -1,0 +1,211 @@
+"""The course Space: one tab per lesson and per tool, plus one embeddable page for each.
+
+Start-up stays cheap: lessons are read from Markdown, tools are built from their (light)
+builders, and no model, torch or transformers is imported until a tool first needs one.
+"""
+
+from __future__ import annotations
+
+import html
+import importlib
+import logging
+import os
+import traceback
+from dataclasses import dataclass
+
+import gradio as gr
+
+from demos.config import settings
+from demos.course import Course, load_course
+from demos.course_ui import (
+    PROGRESS_KEY,
+    LessonPage,
+    header_progress,
+    overview_markdown,
+)
+from demos.progress import clean_progress
+
+log = logging.getLogger("course")
+
+
+@dataclass(frozen=True)
+class Tool:
+    id: str
+    title: str
+    builder: str  # "package.module" exposing build(expose_api: bool)
+
+
+TOOLS = (
+    Tool("training-loop", "🔁 Training loop lab", "demos.training_loop.ui"),
+    Tool("demos", "🤗 Model demos", "demos.advice.ui"),
+    Tool("calculator", "🧮 GPU-hour calculator", "demos.calculator.ui"),
+    Tool("lab", "🎭 Lab", "demos.lab.ui"),
+)
+
+START_ID = "start"
+
+
+def build_tool(tool: Tool, expose_api: bool) -> str | None:
+    """Build one tool in the current context; on failure show why and return the error."""
+    try:
+        importlib.import_module(tool.builder).build(expose_api=expose_api)
+        return None
+    except Exception as exc:  # one broken tool must not take the whole course down
+        log.error("tool %s failed to build:\n%s", tool.id, traceback.format_exc())
+        gr.Markdown(
+            f"⚠️ **{tool.title} is unavailable right now** ({exc.__class__.__name__}). "
+            "The rest of the course works; the Space's logs say more."
+        )
+        return f"{tool.id}: {exc}"
+
+
+def course_errors_markdown(course: Course) -> str:
+    if not course.errors:
+        return ""
+    items = "\n".join(
+        f"- `{err.path.name}`: field `{err.field}` {err.problem}" for err in course.errors
+    )
+    return f"⚠️ **Some lessons could not be loaded and are hidden:**\n{items}"
+
+
+def tab_ids(course: Course) -> list[str]:
+    return [les.id for les in course.lessons] + [tool.id for tool in TOOLS]
+
+
+def choose_tab(requested: str | None, known: list[str]) -> str:
+    """The tab to open for ``?tab=<id>``; anything unknown opens the first tab."""
+    if requested and requested in known:
+        return requested
+    return known[0] if known else START_ID
+
+
+def _progress_wiring(blocks, course, state, pages, extra_outputs, extra_values):
+    """Show the browser's saved progress on load and after every change; clean tampered state."""
+    outputs = [out for page in pages for out in page.restore_outputs()] + extra_outputs
+
+    def render(progress):
+        clean, _ = clean_progress(progress, course)
+        values = [v for page in pages for v in page.restore(clean)]
+        return values + [fn(clean) for fn in extra_values]
+
+    def on_load(progress):
+        clean, dropped = clean_progress(progress, course)
+        if dropped:
+            gr.Warning(
+                "Your saved progress had entries this course does not know; they were dropped."
+            )
+        return [clean, *render(clean)]
+
+    blocks.load(on_load, inputs=state, outputs=[state, *outputs], api_visibility="private")
+    state.change(
+        render, inputs=state, outputs=outputs, api_visibility="private", show_progress="hidden"
+    )
+
+
+def build_app(course: Course | None = None) -> gr.Blocks:
+    course = course or load_course(settings.lessons_dir)
+    known = tab_ids(course)
+    with gr.Blocks(title="ML tools of the trade: an interactive course") as demo:
+        state = gr.BrowserState(None, storage_key=PROGRESS_KEY)
+        # The pages exist for embedding one lesson or tool; the tabs are the navigation.
+        gr.Navbar(visible=False)
+        with gr.Row(equal_height=True):
+            gr.Markdown(
+                "# 🧰 ML tools of the trade\n"
+                "PyTorch · the Hugging Face Hub · free GPUs · shipping a demo",
+                elem_id="course-title",
+            )
+            gr.DuplicateButton(size="sm", scale=0)
+        progress_md = gr.Markdown(header_progress({"read": [], "answers": {}}, course))
+        if course.errors:
+            gr.Markdown(course_errors_markdown(course), elem_id="lesson-errors")
+        pages: list[LessonPage] = []
+        overview = None
+        with gr.Tabs(selected=known[0] if known else None) as tabs:
+            for lesson in course.lessons:
+                with gr.Tab(_tab_label(lesson), id=lesson.id):
+                    pages.append(LessonPage(lesson, course, state))
+                    if lesson.id == START_ID:
+                        gr.Markdown("## 📋 Where you are")
+                        overview = gr.Markdown(
+                            overview_markdown({"read": [], "answers": {}}, course)
+                        )
+            for tool in TOOLS:
+                with gr.Tab(tool.title, id=tool.id):
+                    build_tool(tool, expose_api=True)
+        extra_outputs = [progress_md] + ([overview] if overview else [])
+        extra_values = [lambda p: header_progress(p, course)] + (
+            [lambda p: overview_markdown(p, course)] if overview else []
+        )
+        _progress_wiring(demo, course, state, pages, extra_outputs, extra_values)
+
+        def open_requested_tab(request: gr.Request):
+            requested = request.query_params.get("tab") if request else None
+            if requested and requested not in known:
+                gr.Info(f"There is no tab called '{requested[:40]}', so you are at the start.")
+            return gr.Tabs(selected=choose_tab(requested, known))
+
+        demo.load(open_requested_tab, outputs=tabs, api_visibility="private")
+
+    for lesson in course.lessons:
+        with demo.route(lesson.title, f"/{lesson.id}", show_in_navbar=False) as page_blocks:
+            page_state = gr.BrowserState(None, storage_key=PROGRESS_KEY)
+            gr.Navbar(visible=False)
+            page = LessonPage(lesson, course, page_state)
+            _progress_wiring(page_blocks, course, page_state, [page], [], [])
+    for tool in TOOLS:
+        with demo.route(tool.title, f"/{tool.id}", show_in_navbar=False):
+            build_tool(tool, expose_api=False)
+    return demo
+
+
+def _tab_label(lesson) -> str:
+    return (
+        "👋 Start here"
+        if lesson.id == START_ID
+        else f"{lesson.order}. {lesson.title.split(':')[0]}"
+    )
+
+
+def not_found_page(known_pages: list[tuple[str, str]]):
+    """A friendly 404 for browsers (links to every page); plain JSON for API clients."""
+    from fastapi.responses import HTMLResponse, JSONResponse
+
+    links = "".join(
+        f'<li><a href="./{pid}">{html.escape(title)}</a></li>' for pid, title in known_pages
+    )
+    body = (
+        "<!doctype html><meta charset='utf-8'><title>Page not found</title>"
+        "<body style='font-family:system-ui;max-width:40rem;margin:3rem auto;line-height:1.5'>"
+        "<h1>This page is not part of the course</h1>"
+        "<p>The address may be mistyped or from an older version. "
+        "<a href='./'>Open the course</a>, or one of its pages:</p>"
+        f"<ul>{links}</ul></body>"
+    )
+
+    async def handler(request, exc):
+        wants_html = "text/html" in request.headers.get("accept", "")
+        if request.method == "GET" and wants_html:
+            return HTMLResponse(body, status_code=404)
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+
+    return handler
+
+
+def main() -> None:
+    course = load_course(settings.lessons_dir)
+    demo = build_app(course)
+    known_pages = [(les.id, les.title) for les in course.lessons] + [(t.id, t.title) for t in TOOLS]
+    demo.queue(default_concurrency_limit=settings.default_concurrency)
+    demo.launch(
+        server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
+        ssr_mode=False,
+        mcp_server=settings.mcp_server,
+        theme=gr.themes.Soft(primary_hue="orange", secondary_hue="blue"),
+        css_paths=[settings.css_path],
+        app_kwargs={"exception_handlers": {404: not_found_page(known_pages)}},
+    )
+
+
+if __name__ == "__main__":
+    main()

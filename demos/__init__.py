@@ -1,0 +1,1 @@
+"""Interactive tools of the course Space. Each subpackage keeps pure logic apart from its Gradio builder."""

@@ -1,0 +1,42 @@
+"""Settings of the Space itself, read once from the environment (each is documented in README.md).
+
+Tools keep their own settings in their packages (e.g. ``demos/lab/config.py``).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def env_int(name: str, default: int, low: int = 1, high: int = 1_000) -> int:
+    try:
+        return min(max(int(os.environ.get(name, default)), low), high)
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Settings:
+    lessons_dir: Path
+    mcp_server: bool
+    default_concurrency: int
+    css_path: Path
+
+
+settings = Settings(
+    lessons_dir=Path(os.environ.get("COURSE_LESSONS_DIR", ROOT / "lessons")),
+    mcp_server=env_flag("COURSE_MCP_SERVER", True),
+    default_concurrency=env_int("COURSE_CONCURRENCY", 2, 1, 64),
+    css_path=ROOT / "demos" / "course.css",
+)

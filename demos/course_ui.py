@@ -1,0 +1,160 @@
+"""Gradio builders for the course content: a lesson page (text, quiz, "Your turn" card) and the
+learner's progress, kept in ``gr.BrowserState``. Wording comes from lessons/*.md; only short
+UI labels live here."""
+
+from __future__ import annotations
+
+import re
+
+import gradio as gr
+
+from demos.course import Course, Lesson, QuizItem, Scenario
+from demos.progress import clean_progress, mark_read, quiz_score, record_answer, summary_rows
+
+PROGRESS_KEY = "ml-course-progress"
+
+_NO_RUN_FENCE = re.compile(r"^```(?:python|py) no-run[: -]*(.*)$", re.MULTILINE)
+_TAB_LINK = re.compile(r"\]\(\?tab=")
+
+
+def lesson_markdown(lesson: Lesson) -> str:
+    """The lesson body as shown in the Space.
+
+    Tab links (``?tab=...``) are made relative to the Space's root so they also work from a
+    lesson's own page; blocks marked ``no-run`` get a visible note saying why they are not run.
+    """
+    body = _TAB_LINK.sub("](./?tab=", lesson.body)
+
+    def note(match: re.Match) -> str:
+        reason = match.group(1).strip() or "it needs resources this Space does not have"
+        return f"> ⚠️ *Not run by the course's tests: {reason}.*\n\n```python"
+
+    return _NO_RUN_FENCE.sub(note, body)
+
+
+def lesson_header(lesson: Lesson) -> str:
+    minutes = f" · ⏱ about {lesson.minutes} min" if lesson.minutes else ""
+    return f"# {lesson.title}\n*{lesson.summary}*{minutes}"
+
+
+def lesson_status(progress: dict, lesson: Lesson) -> str:
+    read = "✅ read" if lesson.id in progress["read"] else "not marked as read yet"
+    if not lesson.quiz:
+        return f"**Your progress:** {read}"
+    correct, total = quiz_score(progress, lesson)
+    answered = len(progress["answers"].get(lesson.id, {}))
+    return f"**Your progress:** {read} · quiz: {correct}/{total} right ({answered} answered)"
+
+
+def feedback_markdown(item: QuizItem, choice: int) -> str:
+    picked = item.choices[choice]
+    verdict = "✅ **Right.**" if picked.correct else "❌ **Not quite.**"
+    text = f"{verdict} {picked.explain}"
+    if not picked.correct:
+        text += "\n\n*Try another answer: each one has its own explanation.*"
+    return text
+
+
+def scenario_card(scenario: Scenario) -> str:
+    ch = scenario.character
+    facts = "\n".join(f"- {fact}" for fact in scenario.facts)
+    return (
+        f"## 🎭 Your turn: {scenario.title}\n"
+        f"**{ch.name}**, {ch.role} · *{ch.temperament}*\n\n"
+        f"{scenario.brief}\n\n"
+        f"**What {ch.name} knows**\n{facts}\n\n"
+        f"[Argue it in the Lab →](./?tab=lab&scenario={scenario.lesson_id})"
+    )
+
+
+def rubric_markdown(scenario: Scenario) -> str:
+    return "\n".join(f"- {point.point}" for point in scenario.rubric)
+
+
+def overview_markdown(progress: dict, course: Course) -> str:
+    """A table of every lesson's progress, for the Start page."""
+    rows = ["| Lesson | Read | Quiz |", "|---|---|---|"]
+    for title, read, correct, total in summary_rows(progress, course):
+        quiz = f"{correct}/{total}" if total else "–"
+        rows.append(f"| {title} | {'✅' if read else '·'} | {quiz} |")
+    return "\n".join(rows)
+
+
+def header_progress(progress: dict, course: Course) -> str:
+    rows = summary_rows(progress, course)
+    read = sum(1 for _, r, _, _ in rows if r)
+    correct = sum(c for _, _, c, _ in rows)
+    total = sum(t for _, _, _, t in rows)
+    return (
+        f"📈 **Your progress:** {read}/{len(rows)} lessons read · {correct}/{total} quiz answers right"
+        " · *kept in this browser only*"
+    )
+
+
+class LessonPage:
+    """The widgets of one lesson on one page, and the events that keep progress in sync."""
+
+    def __init__(self, lesson: Lesson, course: Course, state: gr.BrowserState):
+        self.lesson = lesson
+        self.course = course
+        self.state = state
+        self.radios: list[gr.Radio] = []
+        self.feedback: list[gr.Markdown] = []
+        gr.Markdown(lesson_header(lesson))
+        self.status = gr.Markdown(lesson_status({"read": [], "answers": {}}, lesson))
+        gr.Markdown(lesson_markdown(lesson), elem_classes=["lesson-body"])
+        if lesson.quiz:
+            gr.Markdown("## ✍️ Check yourself")
+            for qi, item in enumerate(lesson.quiz):
+                with gr.Group():
+                    radio = gr.Radio(
+                        choices=[(c.text, i) for i, c in enumerate(item.choices)],
+                        label=f"{qi + 1}. {item.question}",
+                        value=None,
+                        elem_classes=["quiz-question"],
+                    )
+                    feedback = gr.Markdown("", elem_classes=["quiz-feedback"])
+                radio.input(
+                    self._answer_handler(qi),
+                    inputs=[radio, state],
+                    outputs=[feedback, state],
+                    api_visibility="private",
+                    show_progress="hidden",
+                )
+                self.radios.append(radio)
+                self.feedback.append(feedback)
+        if lesson.scenario:
+            gr.Markdown(scenario_card(lesson.scenario), elem_classes=["scenario-card"])
+            with gr.Accordion("What a strong answer covers (peek only if stuck)", open=False):
+                gr.Markdown(rubric_markdown(lesson.scenario))
+        read_button = gr.Button("✅ Mark this lesson as read", variant="secondary", size="sm")
+        read_button.click(self._mark_read, inputs=state, outputs=state, api_visibility="private")
+
+    def _answer_handler(self, question: int):
+        item = self.lesson.quiz[question]
+
+        def answer(choice, progress):
+            progress, _ = clean_progress(progress, self.course)
+            if not isinstance(choice, int) or not 0 <= choice < len(item.choices):
+                return "Pick one of the answers above.", progress
+            progress = record_answer(progress, self.lesson.id, question, choice)
+            return feedback_markdown(item, choice), progress
+
+        return answer
+
+    def _mark_read(self, progress):
+        progress, _ = clean_progress(progress, self.course)
+        return mark_read(progress, self.lesson.id)
+
+    def restore_outputs(self) -> list:
+        return [self.status, *self.radios, *self.feedback]
+
+    def restore(self, progress: dict) -> list:
+        """Component values that show ``progress`` (already cleaned) on this page."""
+        given = progress["answers"].get(self.lesson.id, {})
+        radios, feedback = [], []
+        for qi, item in enumerate(self.lesson.quiz):
+            choice = given.get(str(qi))
+            radios.append(choice)
+            feedback.append(feedback_markdown(item, choice) if choice is not None else "")
+        return [lesson_status(progress, self.lesson), *radios, *feedback]

@@ -1,0 +1,123 @@
+"""The lesson loader: good files load, a malformed one names its file and field."""
+
+from pathlib import Path
+
+import pytest
+
+from demos.course import LessonError, extract_code_blocks, load_course, load_lesson, parse_lesson
+from demos.progress import clean_progress, mark_read, quiz_score, record_answer
+
+DATA = Path(__file__).parent / "data"
+GOOD = DATA / "good" / "01-alpha.md"
+
+
+def test_good_lesson_loads_quiz_scenario_and_code():
+    lesson = load_lesson(GOOD)
+    assert lesson.id == "alpha" and lesson.minutes == 5
+    assert [q.answer for q in lesson.quiz] == [0, 1]
+    assert lesson.quiz[0].choices[1].explain == "That is one too many."
+    assert lesson.scenario.character.name == "Sam"
+    assert [p.id for p in lesson.scenario.rubric] == ["one", "two", "three", "four"]
+    assert lesson.scenario.rubric[0].examples == ("no money",)
+    blocks = lesson.code_blocks
+    assert [(b.runnable, b.note) for b in blocks] == [(True, ""), (False, "pushes to the Hub")]
+
+
+def _with_front_matter(text: str, old: str, new: str) -> str:
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ("id: alpha", "id: Alpha Lesson", "id"),
+        ("order: 1", "order: first", "order"),
+        ('  - question: "What is 1 + 1?"', '  - question: ""', "quiz[1].question"),
+        (
+            '        correct: true\n        explain: "One',
+            '        explain: "One',
+            "quiz[1].choices",
+        ),
+        ('        explain: "Blue is a colour."', "", "quiz[2].choices[2].explain"),
+        ('  facts: ["The budget is $0."]', "  facts: []", "scenario.facts"),
+        ('    - {id: four, point: "Mentions the risk."}\n', "", "scenario.rubric"),
+        ('title: "A test scenario"', "title: [unclosed", "front matter"),
+    ],
+)
+def test_malformed_lesson_names_file_and_field(old, new, field):
+    text = _with_front_matter(GOOD.read_text(), old, new)
+    with pytest.raises(LessonError) as info:
+        parse_lesson(text, "lessons/07-broken.md")
+    assert info.value.field == field
+    assert "07-broken.md" in str(info.value) and field in str(info.value)
+
+
+def test_missing_front_matter_and_empty_body():
+    with pytest.raises(LessonError, match="front matter"):
+        parse_lesson("# Just a title\n", "x.md")
+    with pytest.raises(LessonError, match="body"):
+        parse_lesson("---\nid: a\ntitle: A\norder: 1\nsummary: s\n---\n\n", "x.md")
+
+
+def test_broken_file_is_reported_and_others_still_load():
+    course = load_course(DATA / "broken")
+    assert [les.id for les in course.lessons] == ["start", "alpha"]
+    assert len(course.errors) == 1
+    assert course.errors[0].path.name == "02-bad.md"
+    assert course.errors[0].field == "quiz[1].choices"
+
+
+def test_non_utf8_file_is_an_error_not_a_crash(tmp_path):
+    (tmp_path / "01-bin.md").write_bytes(b"---\xff\xfe\x00garbage")
+    course = load_course(tmp_path)
+    assert course.lessons == [] and course.errors[0].field == "file"
+
+
+def test_duplicate_ids_are_rejected(tmp_path):
+    (tmp_path / "01-a.md").write_text(GOOD.read_text())
+    (tmp_path / "02-b.md").write_text(GOOD.read_text())
+    course = load_course(tmp_path)
+    assert len(course.lessons) == 1 and course.errors[0].field == "id"
+
+
+def test_code_blocks_skip_other_languages_and_report_lines():
+    md = "text\n\n```bash\npip install x\n```\n\n```python\nprint(1)\n```\n"
+    (block,) = extract_code_blocks(md)
+    assert block.code == "print(1)\n" and block.line == 8 and block.runnable
+
+
+def test_progress_records_and_scores():
+    course = load_course(DATA / "good")
+    alpha = course.lesson("alpha")
+    progress, dropped = clean_progress(None, course)
+    assert not dropped
+    progress = record_answer(progress, "alpha", 0, 0)
+    progress = record_answer(progress, "alpha", 1, 0)
+    progress = mark_read(progress, "alpha")
+    assert quiz_score(progress, alpha) == (1, 2)
+    assert progress["read"] == ["alpha"]
+    assert clean_progress(progress, course) == (progress, False)
+
+
+@pytest.mark.parametrize(
+    "tampered",
+    [
+        "not a dict",
+        {"version": 1, "read": "alpha", "answers": []},
+        {"version": 1, "read": ["alpha", "ghost", 3], "answers": {}},
+        {"version": 1, "read": [], "answers": {"alpha": {"0": 99, "x": 1, "1": True}}},
+        {"version": 1, "read": [], "answers": {"ghost": {"0": 0}}},
+        {"version": 99, "read": ["alpha"], "answers": {}},
+    ],
+)
+def test_tampered_progress_is_cleaned_not_trusted(tampered):
+    course = load_course(DATA / "good")
+    clean, dropped = clean_progress(tampered, course)
+    assert dropped
+    assert set(clean) == {"version", "read", "answers"}
+    assert all(course.lesson(i) for i in clean["read"])
+    for lesson_id, answers in clean["answers"].items():
+        lesson = course.lesson(lesson_id)
+        for q, choice in answers.items():
+            assert 0 <= choice < len(lesson.quiz[int(q)].choices)
