@@ -11,6 +11,7 @@ import importlib
 import logging
 import os
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import gradio as gr
@@ -18,10 +19,10 @@ import gradio as gr
 from demos.config import settings
 from demos.course import Course, load_course
 from demos.course_ui import (
-    PROGRESS_KEY,
     LessonPage,
     header_progress,
     overview_markdown,
+    progress_state,
 )
 from demos.progress import clean_progress
 
@@ -106,9 +107,7 @@ def build_app(course: Course | None = None) -> gr.Blocks:
     course = course or load_course(settings.lessons_dir)
     known = tab_ids(course)
     with gr.Blocks(title="ML tools of the trade: an interactive course") as demo:
-        state = gr.BrowserState(None, storage_key=PROGRESS_KEY)
-        # The pages exist for embedding one lesson or tool; the tabs are the navigation.
-        gr.Navbar(visible=False)
+        state = progress_state()
         with gr.Row(equal_height=True):
             gr.Markdown(
                 "# 🧰 ML tools of the trade\n"
@@ -147,16 +146,32 @@ def build_app(course: Course | None = None) -> gr.Blocks:
 
         demo.load(open_requested_tab, outputs=tabs, api_visibility="private")
 
-    for lesson in course.lessons:
-        with demo.route(lesson.title, f"/{lesson.id}", show_in_navbar=False) as page_blocks:
-            page_state = gr.BrowserState(None, storage_key=PROGRESS_KEY)
-            gr.Navbar(visible=False)
-            page = LessonPage(lesson, course, page_state)
-            _progress_wiring(page_blocks, course, page_state, [page], [], [])
-    for tool in TOOLS:
-        with demo.route(tool.title, f"/{tool.id}", show_in_navbar=False):
-            build_tool(tool, expose_api=False)
+        for lesson in course.lessons:
+            with embeddable_page(demo, lesson.title, lesson.id):
+                page_state = progress_state()
+                page = LessonPage(lesson, course, page_state)
+                _progress_wiring(demo, course, page_state, [page], [], [])
+        for tool in TOOLS:
+            with embeddable_page(demo, tool.title, tool.id):
+                build_tool(tool, expose_api=False)
+
     return demo
+
+
+@contextmanager
+def embeddable_page(demo: gr.Blocks, name: str, path: str):
+    """A page of its own at ``/<path>``, built inside the open Blocks context.
+
+    This is what ``demo.route(name, path, show_in_navbar=False)`` does, minus its cost: route()
+    re-enters the Blocks and rebuilds the whole FastAPI app on every exit (about 0.15 s a page
+    here, nine pages), work that launch() throws away and redoes once anyway.
+    """
+    demo.pages.append((path, name, False))
+    demo.current_page = path
+    try:
+        yield
+    finally:
+        demo.current_page = ""
 
 
 def _tab_label(lesson) -> str:

@@ -12,9 +12,17 @@ from demos.course import Course, Lesson, QuizItem, Scenario
 from demos.progress import clean_progress, mark_read, quiz_score, record_answer, summary_rows
 
 PROGRESS_KEY = "ml-course-progress"
+# BrowserState encrypts with this key. It is not a secret (Gradio sends it to the page); it is
+# fixed so that progress survives a restart of the Space, which a random per-launch key would not.
+PROGRESS_CIPHER_KEY = "ml-course-progress-v1"
 
 _NO_RUN_FENCE = re.compile(r"^```(?:python|py) no-run[: -]*(.*)$", re.MULTILINE)
 _TAB_LINK = re.compile(r"\]\(\?tab=")
+
+
+def progress_state() -> gr.BrowserState:
+    """The learner's progress, stored in their browser's localStorage."""
+    return gr.BrowserState(None, storage_key=PROGRESS_KEY, secret=PROGRESS_CIPHER_KEY)
 
 
 def lesson_markdown(lesson: Lesson) -> str:
