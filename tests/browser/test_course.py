@@ -1,0 +1,115 @@
+"""The course in a real browser: every tab, a quiz answered wrong then right, progress kept in
+the browser, deep links, pages of their own, the dark theme and bad addresses."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from app import TOOLS
+from demos.course import load_course
+
+pytestmark = pytest.mark.browser
+
+COURSE = load_course()
+
+
+def tab_button(page, label):
+    return page.get_by_role("tab", name=label)
+
+
+def wait_ready(page):
+    expect(page.locator("#course-title")).to_be_visible()
+
+
+def test_every_tab_opens_with_its_content(app_url, page):
+    page.goto(app_url)
+    wait_ready(page)
+    for lesson in COURSE.lessons:
+        page.get_by_role("tab").filter(has_text=lesson.title.split(":")[0]).first.click()
+        expect(page.get_by_role("heading", name=lesson.title, exact=True).first).to_be_visible()
+    for tool in TOOLS:
+        tab_button(page, tool.title).click()
+        expect(tab_button(page, tool.title)).to_have_attribute("aria-selected", "true")
+    # No tool fell back to its "unavailable" notice.
+    expect(page.get_by_text("is unavailable right now")).to_have_count(0)
+
+
+def test_quiz_wrong_then_right_and_progress_survives_reload(app_url, page):
+    lesson = COURSE.lesson("pytorch")
+    item = lesson.quiz[0]
+    wrong = next(i for i, c in enumerate(item.choices) if not c.correct)
+    page.goto(f"{app_url}/?tab=pytorch")
+    wait_ready(page)
+    question = page.locator(".quiz-question").filter(has_text=item.question).first
+    feedback = page.locator(".quiz-feedback").first
+    question.get_by_text(item.choices[wrong].text, exact=True).click()
+    expect(feedback).to_contain_text("Not quite")
+    expect(feedback).to_contain_text(item.choices[wrong].explain[:40])
+    question.get_by_text(item.choices[item.answer].text, exact=True).click()
+    expect(feedback).to_contain_text("Right")
+    expect(feedback).to_contain_text(item.choices[item.answer].explain[:40])
+    header = page.get_by_text(re.compile(r"lessons read · 1/\d+ quiz answers right"))
+    expect(header).to_be_visible()
+    page.get_by_role("button", name="Mark this lesson as read").first.click()
+    expect(page.get_by_text(re.compile(r"1/\d+ lessons read"))).to_be_visible()
+
+    page.reload()
+    wait_ready(page)
+    expect(page.get_by_text(re.compile(r"1/\d+ lessons read · 1/\d+ quiz answers right"))).to_be_visible()
+    expect(page.locator(".quiz-feedback").first).to_contain_text("Right")
+
+
+def test_deep_link_opens_the_tab_and_unknown_falls_back(app_url, page):
+    page.goto(f"{app_url}/?tab=calculator")
+    wait_ready(page)
+    expect(tab_button(page, "🧮 GPU-hour calculator")).to_have_attribute("aria-selected", "true")
+    page.goto(f"{app_url}/?tab=free-compute")
+    expect(page.get_by_role("heading", name=COURSE.lesson("free-compute").title).first).to_be_visible()
+    page.goto(f"{app_url}/?tab=no-such-tab")
+    wait_ready(page)
+    expect(page.get_by_text("There is no tab called 'no-such-tab'")).to_be_visible()
+    expect(page.get_by_role("heading", name=COURSE.lesson("start").title).first).to_be_visible()
+
+
+def test_lesson_page_stands_alone_for_embedding(app_url, page):
+    lesson = COURSE.lesson("hugging-face")
+    page.goto(f"{app_url}/hugging-face")
+    expect(page.get_by_role("heading", name=lesson.title).first).to_be_visible()
+    # Only this lesson: no course tabs, no other lesson.
+    expect(page.get_by_role("tab")).to_have_count(0)
+    expect(page.get_by_role("heading", name=COURSE.lesson("pytorch").title)).to_have_count(0)
+    item = lesson.quiz[0]
+    page.locator(".quiz-question").first.get_by_text(
+        item.choices[item.answer].text, exact=True
+    ).click()
+    expect(page.locator(".quiz-feedback").first).to_contain_text("Right")
+
+
+def test_unknown_page_gets_a_friendly_404(app_url, page):
+    response = page.goto(f"{app_url}/no-such-page")
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="This page is not part of the course")).to_be_visible()
+    page.get_by_role("link", name="Open the course").click()
+    wait_ready(page)
+
+
+def test_tampered_browser_state_is_dropped_not_fatal(app_url, page):
+    page.goto(app_url)
+    wait_ready(page)
+    page.evaluate("localStorage.setItem('ml-course-progress', '\"garbage{{not json')")
+    page.reload()
+    wait_ready(page)
+    expect(page.get_by_text(re.compile(r"0/\d+ lessons read"))).to_be_visible()
+    page.evaluate(
+        "localStorage.setItem('ml-course-progress', JSON.stringify({version: 1, read: 7}))"
+    )
+    page.reload()
+    wait_ready(page)
+    expect(page.get_by_text(re.compile(r"0/\d+ lessons read"))).to_be_visible()
+
+
+def test_dark_theme_from_the_address(app_url, page):
+    page.goto(f"{app_url}/?__theme=dark&tab=pytorch")
+    wait_ready(page)
+    expect(page.locator("body")).to_have_class(re.compile("dark"))
