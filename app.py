@@ -37,9 +37,9 @@ class Tool:
 
 
 TOOLS = (
-    Tool("training-loop", "🔁 Training loop lab", "demos.training_loop.ui"),
+    Tool("training-loop", "🔁 Training loop", "demos.training_loop.ui"),
     Tool("demos", "🤗 Model demos", "demos.advice.ui"),
-    Tool("calculator", "🧮 GPU-hour calculator", "demos.calculator.ui"),
+    Tool("calculator", "🧮 GPU calculator", "demos.calculator.ui"),
     Tool("lab", "🎭 Lab", "demos.lab.ui"),
 )
 
@@ -108,7 +108,7 @@ def build_app(course: Course | None = None) -> gr.Blocks:
     known = tab_ids(course)
     with gr.Blocks(title="ML tools of the trade: an interactive course") as demo:
         state = progress_state()
-        with gr.Row(equal_height=True):
+        with gr.Row():
             gr.Markdown(
                 "# 🧰 ML tools of the trade\n"
                 "PyTorch · the Hugging Face Hub · free GPUs · shipping a demo",
@@ -175,11 +175,7 @@ def embeddable_page(demo: gr.Blocks, name: str, path: str):
 
 
 def _tab_label(lesson) -> str:
-    return (
-        "👋 Start here"
-        if lesson.id == START_ID
-        else f"{lesson.order}. {lesson.title.split(':')[0]}"
-    )
+    return "👋 Start here" if lesson.id == START_ID else f"{lesson.order}. {lesson.short_title}"
 
 
 def not_found_page(known_pages: list[tuple[str, str]]):

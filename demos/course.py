@@ -92,6 +92,12 @@ class Lesson:
     quiz: tuple[QuizItem, ...] = ()
     scenario: Scenario | None = None
     minutes: int = 0
+    tab_label: str = ""
+
+    @property
+    def short_title(self) -> str:
+        """The tab label: ``tab_label`` from the front matter, else the title before its colon."""
+        return self.tab_label or self.title.split(":")[0].strip()
 
     @property
     def code_blocks(self) -> list[CodeBlock]:
@@ -246,6 +252,7 @@ def parse_lesson(text: str, path: Path | str) -> Lesson:
         quiz=_parse_quiz(meta.get("quiz"), path),
         scenario=_parse_scenario(meta.get("scenario"), path, lesson_id),
         minutes=minutes,
+        tab_label=_text(meta, "tab_label", path, "", required=False),
     )
 
 

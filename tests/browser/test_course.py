@@ -26,7 +26,7 @@ def test_every_tab_opens_with_its_content(app_url, page):
     page.goto(app_url)
     wait_ready(page)
     for lesson in COURSE.lessons:
-        page.get_by_role("tab").filter(has_text=lesson.title.split(":")[0]).first.click()
+        page.get_by_role("tab").filter(has_text=lesson.short_title).first.click()
         expect(page.get_by_role("heading", name=lesson.title, exact=True).first).to_be_visible()
     for tool in TOOLS:
         tab_button(page, tool.title).click()
@@ -63,7 +63,7 @@ def test_quiz_wrong_then_right_and_progress_survives_reload(app_url, page):
 def test_deep_link_opens_the_tab_and_unknown_falls_back(app_url, page):
     page.goto(f"{app_url}/?tab=calculator")
     wait_ready(page)
-    expect(tab_button(page, "🧮 GPU-hour calculator")).to_have_attribute("aria-selected", "true")
+    expect(tab_button(page, "🧮 GPU calculator")).to_have_attribute("aria-selected", "true")
     page.goto(f"{app_url}/?tab=free-compute")
     expect(page.get_by_role("heading", name=COURSE.lesson("free-compute").title).first).to_be_visible()
     page.goto(f"{app_url}/?tab=no-such-tab")
