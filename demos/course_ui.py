@@ -18,6 +18,7 @@ PROGRESS_CIPHER_KEY = "ml-course-progress-v1"
 
 _NO_RUN_FENCE = re.compile(r"^```(?:python|py) no-run[: -]*(.*)$", re.MULTILINE)
 _TAB_LINK = re.compile(r"\]\(\?tab=")
+_INLINE_MARKS = re.compile(r"`|\*\*|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
 
 
 def progress_state() -> gr.BrowserState:
@@ -38,6 +39,11 @@ def lesson_markdown(lesson: Lesson) -> str:
         return f"> ⚠️ *Not run by the course's tests: {reason}.*\n\n```python"
 
     return _NO_RUN_FENCE.sub(note, body)
+
+
+def choice_label(text: str) -> str:
+    """A quiz choice as plain text: radio labels do not render Markdown, so drop its marks."""
+    return _INLINE_MARKS.sub("", text)
 
 
 def lesson_header(lesson: Lesson) -> str:
@@ -114,12 +120,13 @@ class LessonPage:
         if lesson.quiz:
             gr.Markdown("## ✍️ Check yourself")
             for qi, item in enumerate(lesson.quiz):
-                with gr.Group():
+                with gr.Group(elem_classes=["quiz-question"]):
+                    gr.Markdown(f"**{qi + 1}.** {item.question}", elem_classes=["quiz-prompt"])
                     radio = gr.Radio(
-                        choices=[(c.text, i) for i, c in enumerate(item.choices)],
-                        label=f"{qi + 1}. {item.question}",
+                        choices=[(choice_label(c.text), i) for i, c in enumerate(item.choices)],
+                        label=f"Question {qi + 1}",
+                        show_label=False,
                         value=None,
-                        elem_classes=["quiz-question"],
                     )
                     feedback = gr.Markdown("", elem_classes=["quiz-feedback"])
                 radio.input(

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from app import TOOLS
 from demos.course import load_course
+from demos.course_ui import choice_label
 
 pytestmark = pytest.mark.browser
 
@@ -41,12 +42,12 @@ def test_quiz_wrong_then_right_and_progress_survives_reload(app_url, page):
     wrong = next(i for i, c in enumerate(item.choices) if not c.correct)
     page.goto(f"{app_url}/?tab=pytorch")
     wait_ready(page)
-    question = page.locator(".quiz-question").filter(has_text=item.question).first
-    feedback = page.locator(".quiz-feedback").first
-    question.get_by_text(item.choices[wrong].text, exact=True).click()
+    question = page.locator(".quiz-question").first
+    feedback = question.locator(".quiz-feedback")
+    question.get_by_text(choice_label(item.choices[wrong].text), exact=True).click()
     expect(feedback).to_contain_text("Not quite")
     expect(feedback).to_contain_text(item.choices[wrong].explain[:40])
-    question.get_by_text(item.choices[item.answer].text, exact=True).click()
+    question.get_by_text(choice_label(item.choices[item.answer].text), exact=True).click()
     expect(feedback).to_contain_text("Right")
     expect(feedback).to_contain_text(item.choices[item.answer].explain[:40])
     header = page.get_by_text(re.compile(r"lessons read · 1/\d+ quiz answers right"))
@@ -56,7 +57,9 @@ def test_quiz_wrong_then_right_and_progress_survives_reload(app_url, page):
 
     page.reload()
     wait_ready(page)
-    expect(page.get_by_text(re.compile(r"1/\d+ lessons read · 1/\d+ quiz answers right"))).to_be_visible()
+    expect(
+        page.get_by_text(re.compile(r"1/\d+ lessons read · 1/\d+ quiz answers right"))
+    ).to_be_visible()
     expect(page.locator(".quiz-feedback").first).to_contain_text("Right")
 
 
@@ -65,7 +68,9 @@ def test_deep_link_opens_the_tab_and_unknown_falls_back(app_url, page):
     wait_ready(page)
     expect(tab_button(page, "🧮 GPU calculator")).to_have_attribute("aria-selected", "true")
     page.goto(f"{app_url}/?tab=free-compute")
-    expect(page.get_by_role("heading", name=COURSE.lesson("free-compute").title).first).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=COURSE.lesson("free-compute").title).first
+    ).to_be_visible()
     page.goto(f"{app_url}/?tab=no-such-tab")
     wait_ready(page)
     expect(page.get_by_text("There is no tab called 'no-such-tab'")).to_be_visible()
@@ -81,7 +86,7 @@ def test_lesson_page_stands_alone_for_embedding(app_url, page):
     expect(page.get_by_role("heading", name=COURSE.lesson("pytorch").title)).to_have_count(0)
     item = lesson.quiz[0]
     page.locator(".quiz-question").first.get_by_text(
-        item.choices[item.answer].text, exact=True
+        choice_label(item.choices[item.answer].text), exact=True
     ).click()
     expect(page.locator(".quiz-feedback").first).to_contain_text("Right")
 
