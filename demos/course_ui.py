@@ -18,6 +18,7 @@ PROGRESS_CIPHER_KEY = "ml-course-progress-v1"
 
 _NO_RUN_FENCE = re.compile(r"^```(?:python|py) no-run[: -]*(.*)$", re.MULTILINE)
 _TAB_LINK = re.compile(r"\]\(\?tab=")
+_LEADING_VERDICT = re.compile(r"^(right|correct|yes|no|wrong|not quite|incorrect)[.!,:]\s+", re.I)
 _INLINE_MARKS = re.compile(r"`|\*\*|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
 
 
@@ -63,7 +64,8 @@ def lesson_status(progress: dict, lesson: Lesson) -> str:
 def feedback_markdown(item: QuizItem, choice: int) -> str:
     picked = item.choices[choice]
     verdict = "✅ **Right.**" if picked.correct else "❌ **Not quite.**"
-    text = f"{verdict} {picked.explain}"
+    # The verdict comes from `correct`; a verdict word opening the explanation would repeat it.
+    text = f"{verdict} {_LEADING_VERDICT.sub('', picked.explain)}"
     if not picked.correct:
         text += "\n\n*Try another answer: each one has its own explanation.*"
     return text

@@ -43,3 +43,15 @@ def test_importing_the_app_loads_no_torch_or_transformers():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == ""
+
+
+def test_quiz_feedback_states_the_verdict_once():
+    from demos.course import Choice, QuizItem
+    from demos.course_ui import feedback_markdown
+
+    item = QuizItem(
+        "Q?",
+        (Choice("a", True, "Right. Because a."), Choice("b", False, "No. Because not b.")),
+    )
+    assert feedback_markdown(item, 0) == "✅ **Right.** Because a."
+    assert feedback_markdown(item, 1).startswith("❌ **Not quite.** Because not b.")
