@@ -1,0 +1,239 @@
+"""Execute the generated training script and stream what happens, frame by frame.
+
+The lab does not re-implement the loop: it compiles the script text from ``script`` and runs
+its ``train()`` generator, so the page's losses are the losses of the code it shows. Between
+steps it only reads (never changes) the model, to draw gradients and the learned curve.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from demos.training_loop import config
+from demos.training_loop.loop_config import LoopConfig
+from demos.training_loop.script import SCRIPT_FILENAME, render_script
+
+TARGET_FRAMES = 25
+# Even a slow run updates the plot at least this often.
+MAX_SECONDS_BETWEEN_FRAMES = 0.25
+CURVE_POINTS = 90
+
+# The script seeds torch's global generator before building the model; two runs starting at
+# the same moment must not interleave there, or one would get the other's starting weights.
+_SCRIPT_START_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class FitView:
+    """What the model has learned so far, in the data's own coordinates.
+
+    Regression: ``data_x/data_y`` are the samples and ``curve_x/curve_y`` the model's curve.
+    Classification: ``data_x/data_y`` are the two input features, ``labels`` the true class
+    and ``predicted`` the model's class for each point.
+    """
+
+    data_x: list[float]
+    data_y: list[float]
+    curve_x: list[float] = field(default_factory=list)
+    curve_y: list[float] = field(default_factory=list)
+    labels: list[int] = field(default_factory=list)
+    predicted: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended and what it showed; enough for the page to explain it."""
+
+    status: str  # "finished", "diverged", "crashed", "time_limit"
+    steps_done: int
+    device: str
+    first_loss: float | None
+    final_loss: float | None
+    diverged_at: int | None = None
+    error: str | None = None
+    device_error_demo: str | None = None
+    weight_change: dict[str, float] = field(default_factory=dict)
+    frozen_parameters: tuple[str, ...] = ()
+    first_grad_norm: float | None = None
+    last_grad_norm: float | None = None
+    accuracy: float | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One update of the page: the curves so far, and the outcome on the last frame."""
+
+    steps_done: int
+    total_steps: int
+    losses: list[float]
+    grad_norms: list[float]
+    fit: FitView | None
+    outcome: Outcome | None = None
+
+
+def _gradient_norm(model) -> float:
+    """Total L2 norm of all parameter gradients, as they are right after the optimizer step."""
+    import torch
+
+    with torch.no_grad():
+        norms = [p.grad.norm() for p in model.parameters() if p.grad is not None]
+        return float(torch.linalg.vector_norm(torch.stack(norms))) if norms else 0.0
+
+
+def _fit_view(cfg: LoopConfig, model, x, y) -> FitView:
+    import torch
+
+    with torch.no_grad():
+        x_cpu, y_cpu = x.detach().cpu(), y.detach().cpu()
+        device = next(model.parameters()).device
+        if cfg.task == "regression":
+            grid = torch.linspace(float(x_cpu.min()), float(x_cpu.max()), CURVE_POINTS).unsqueeze(1)
+            curve = model(grid.to(device)).cpu()
+            return FitView(
+                data_x=x_cpu[:, 0].tolist(),
+                data_y=y_cpu[:, 0].tolist(),
+                curve_x=grid[:, 0].tolist(),
+                curve_y=curve[:, 0].tolist(),
+            )
+        predicted = model(x_cpu.to(device)).argmax(dim=1).cpu()
+        return FitView(
+            data_x=x_cpu[:, 0].tolist(),
+            data_y=x_cpu[:, 1].tolist(),
+            labels=y_cpu.tolist(),
+            predicted=predicted.tolist(),
+        )
+
+
+def _accuracy(model, x, y) -> float:
+    import torch
+
+    with torch.no_grad():
+        device = next(model.parameters()).device
+        predicted = model(x.to(device)).argmax(dim=1).cpu()
+        return float((predicted == y.cpu()).float().mean())
+
+
+def real_device_mismatch_error(model, inputs) -> str:
+    """PyTorch's own error for a model and its input on different devices that exist here.
+
+    Without a GPU the lab moves a copy of the model to the ``meta`` device (tensors with a
+    shape but no data) and feeds it the CPU inputs: a real mismatch with a real message.
+    """
+    meta_model = copy.deepcopy(model).to("meta")
+    try:
+        meta_model(inputs.cpu())
+    except RuntimeError as err:
+        return f"{type(err).__name__}: {err}"
+    return "(no error: this PyTorch build accepted the mismatch)"
+
+
+def run_training(
+    cfg: LoopConfig,
+    *,
+    frame_seconds: float | None = None,
+    max_seconds: float | None = None,
+    target_frames: int = TARGET_FRAMES,
+) -> Iterator[Frame]:
+    """Run the generated script for ``cfg`` and yield frames while it trains.
+
+    Frames come about ``target_frames`` times per run, at least every
+    ``MAX_SECONDS_BETWEEN_FRAMES`` and never closer than ``frame_seconds`` (a short run is
+    paced so it can be watched). The run stops when the loss stops being finite ("diverged"),
+    when PyTorch raises ("crashed", e.g. a device mismatch on a GPU machine), or after
+    ``max_seconds`` ("time_limit"). The last frame carries the ``Outcome``. Closing the
+    iterator (the Stop button) ends the run at the next step.
+    """
+    frame_seconds = config.FRAME_SECONDS if frame_seconds is None else frame_seconds
+    max_seconds = config.MAX_RUN_SECONDS if max_seconds is None else max_seconds
+    started = time.monotonic()
+    code = compile(render_script(cfg), SCRIPT_FILENAME, "exec")
+    namespace: dict = {"__name__": "training_loop_lab"}
+    with _SCRIPT_START_LOCK:
+        exec(code, namespace)  # builds data, model and optimizer exactly as the script does
+    model, x, y = namespace["model"], namespace["x"], namespace["y"]
+    device = str(namespace["device"])
+    initial = {name: p.detach().clone() for name, p in model.named_parameters()}
+    frozen = tuple(name for name, p in model.named_parameters() if not p.requires_grad)
+
+    losses: list[float] = []
+    grad_norms: list[float] = []
+    status, error, diverged_at = "finished", None, None
+    every = max(1, cfg.steps // max(1, target_frames))
+    last_frame = time.monotonic()
+    steps = namespace["train"]()
+    try:
+        for step, loss in steps:
+            losses.append(loss)
+            grad_norms.append(_gradient_norm(model))
+            if not math.isfinite(loss):
+                status, diverged_at = "diverged", step
+                break
+            now = time.monotonic()
+            if now - started > max_seconds:
+                status = "time_limit"
+                break
+            done = step + 1
+            if done < cfg.steps and (
+                done % every == 0 or now - last_frame >= MAX_SECONDS_BETWEEN_FRAMES
+            ):
+                wait = frame_seconds - (now - last_frame)
+                if wait > 0:
+                    time.sleep(wait)
+                last_frame = time.monotonic()
+                yield Frame(
+                    done, cfg.steps, list(losses), list(grad_norms), _fit_view(cfg, model, x, y)
+                )
+    except RuntimeError as err:
+        status, error = "crashed", f"{type(err).__name__}: {err}"
+    finally:
+        steps.close()
+
+    finite = [v for v in losses if math.isfinite(v)]
+    weight_change = {
+        name: float((p.detach() - initial[name]).abs().max())
+        for name, p in model.named_parameters()
+    }
+    device_demo = None
+    if "device_mismatch" in cfg.failures and status != "crashed":
+        device_demo = real_device_mismatch_error(model, x[:4])
+    finite_norms = [v for v in grad_norms if math.isfinite(v)]
+    outcome = Outcome(
+        status=status,
+        steps_done=len(losses),
+        device=device,
+        first_loss=finite[0] if finite else None,
+        final_loss=finite[-1] if finite else None,
+        diverged_at=diverged_at,
+        error=error,
+        device_error_demo=device_demo,
+        weight_change=weight_change,
+        frozen_parameters=frozen,
+        first_grad_norm=finite_norms[0] if finite_norms else None,
+        last_grad_norm=finite_norms[-1] if finite_norms else None,
+        accuracy=_accuracy(model, x, y)
+        if cfg.task == "classification" and status != "crashed"
+        else None,
+        seconds=time.monotonic() - started,
+    )
+    fit = _fit_view(cfg, model, x, y) if status != "crashed" else None
+    yield Frame(len(losses), cfg.steps, losses, grad_norms, fit, outcome)
+
+
+def run_to_end(cfg: LoopConfig, **kwargs) -> Outcome:
+    """Run without pacing and return only the outcome (for tests and scripts)."""
+    kwargs.setdefault("frame_seconds", 0.0)
+    *_, last = run_training(cfg, **kwargs)
+    assert last.outcome is not None
+    return last.outcome
+
+
+def collect_losses(cfg: LoopConfig) -> list[float]:
+    """Every loss of a full run, unpaced."""
+    *_, last = run_training(cfg, frame_seconds=0.0)
+    return last.losses
