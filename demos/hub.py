@@ -248,6 +248,12 @@ def resolve(
     return ResolvedModel(text, text, False, gguf_file=gguf_file)
 
 
+def is_hub_id(ref: str | os.PathLike) -> bool:
+    """True when ``ref`` reads as a Hub model ID and is not an existing local path."""
+    text = _normalise(ref)
+    return bool(_HUB_ID.match(text)) and not _exists(Path(text)) and not text.startswith(".")
+
+
 def _is_file(path: Path) -> bool:
     try:
         return path.is_file()
@@ -362,6 +368,8 @@ def load_model(
     dtype: Any = None,
     from_visitor: bool = False,
     progress: ProgressCallback | None = None,
+    device: str | None = None,
+    cache: bool = True,
     **model_kwargs: Any,
 ) -> tuple[Any, Any]:
     """Load ``(model, tokenizer)`` for ``ref`` once per process, on the GPU when there is one.
@@ -369,12 +377,16 @@ def load_model(
     ``kind`` picks the Auto class: ``sequence-classification``, ``causal-lm``, ``seq2seq-lm``
     or ``base``. ``gguf_file`` loads a GGUF checkpoint (dequantised by transformers; a path to a
     ``.gguf`` file works as ``ref`` too). Extra ``model_kwargs`` (``num_labels``...) go to
-    ``from_pretrained``; ``trust_remote_code`` is refused. The model is returned in eval mode.
+    ``from_pretrained``; ``trust_remote_code`` is refused. The model is returned in eval mode on
+    ``device`` (default: :func:`pick_device`). ``cache=False`` returns a fresh copy that is not
+    kept (for training, which changes the weights).
     """
     if kind not in MODEL_KINDS:
         raise ValueError(f"Unknown model kind '{kind}'; choose one of {', '.join(MODEL_KINDS)}.")
     _refuse_remote_code(model_kwargs)
-    options = {"gguf_file": gguf_file, "dtype": dtype, **model_kwargs}
+    if from_visitor:
+        check_allowed(ref)  # before the cache: a loaded model is still not a visitor's pick
+    options = {"gguf_file": gguf_file, "dtype": dtype, "device": device, **model_kwargs}
     key = (kind, _normalise(ref), _freeze({k: v for k, v in options.items() if v is not None}))
 
     def loader() -> tuple[Any, Any]:
@@ -403,13 +415,15 @@ def load_model(
             if dtype is not None:
                 extra["dtype"] = dtype
             model = auto_class.from_pretrained(resolved.location, **common, **extra)
-        device = pick_device()
-        _report(progress, 0.9, f"Moving the model to {device}")
-        model.to(device)
+        target = device or pick_device()
+        _report(progress, 0.9, f"Moving the model to {target}")
+        model.to(target)
         model.eval()
         _report(progress, 1.0, "Model ready")
         return model, tokenizer
 
+    if not cache:
+        return loader()
     return _cached_load(key, loader, progress)
 
 
@@ -427,6 +441,8 @@ def load_pipeline(
     chosen here unless ``device`` or ``device_map`` is given.
     """
     _refuse_remote_code(kwargs)
+    if from_visitor:
+        check_allowed(ref)
     key = ("pipeline:" + task, _normalise(ref), _freeze(kwargs))
 
     def loader() -> Any:

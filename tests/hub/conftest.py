@@ -89,3 +89,33 @@ def fresh_hub_state(monkeypatch):
     with hub._registry_lock:
         hub._registered.clear()
         hub._registered.update(saved)
+
+
+def save_tiny_nli(folder: Path) -> Path:
+    """A random classifier shaped like an NLI model (entailment/neutral/contradiction).
+
+    No real NLI model exists on this machine, so the zero-shot path is tested for plumbing only.
+    """
+    return save_tiny_classifier(folder, labels=("entailment", "neutral", "contradiction"))
+
+
+def save_tiny_t5(folder: Path) -> Path:
+    """A 2-layer T5 with random weights and the small WordPiece tokenizer."""
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    torch.manual_seed(0)
+    config = T5Config(
+        vocab_size=64,
+        d_model=32,
+        d_kv=8,
+        d_ff=64,
+        num_layers=2,
+        num_heads=2,
+        pad_token_id=0,
+        eos_token_id=3,
+        decoder_start_token_id=0,
+    )
+    T5ForConditionalGeneration(config).save_pretrained(folder)
+    write_tokenizer(folder)
+    return folder

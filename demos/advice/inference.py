@@ -1,0 +1,250 @@
+"""Classify posts (fine-tuned and zero-shot) and run the same text through other pipeline tasks.
+
+Every model comes through :mod:`demos.hub`. Inputs are cleaned first: empty text, binary junk and
+oversized posts give a clear :class:`PostError` or a truncation note, never a crash or a hang.
+"""
+
+from __future__ import annotations
+
+import difflib
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from demos import hub
+from demos.advice.config import LABELS, ZERO_SHOT_CANDIDATES, settings
+
+#: The tasks of "change two lines": name -> (pipeline task, settings attribute with the model).
+OTHER_TASKS: dict[str, tuple[str, str]] = {
+    "sentiment": ("text-classification", "sentiment_model"),
+    "zero-shot": ("zero-shot-classification", "zero_shot_model"),
+    "summarise (T5)": ("summarization", "t5_model"),
+}
+_BINARY_SHARE = 0.2  # over this share of unprintable characters, the text is not a post
+
+
+class PostError(ValueError):
+    """The text cannot be classified (empty, or binary data); the message says why."""
+
+
+@dataclass(frozen=True)
+class CleanPost:
+    text: str
+    truncated: bool
+    original_chars: int
+
+    def note(self) -> str:
+        """A sentence for the page when the post was cut, else an empty string."""
+        if not self.truncated:
+            return ""
+        return (
+            f"Your post has {self.original_chars:,} characters; only the first "
+            f"{len(self.text):,} were read (and the model sees at most "
+            f"{settings().max_length} tokens of them)."
+        )
+
+
+def clean_post(text: str | bytes | None, max_chars: int | None = None) -> CleanPost:
+    """Normalise a visitor's text: decode bytes, drop control characters, cap the length.
+
+    Raises :class:`PostError` for empty or whitespace-only text and for binary junk. Emoji and
+    right-to-left scripts pass through unchanged.
+    """
+    if max_chars is None:
+        max_chars = settings().max_chars
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", errors="replace")
+    text = text or ""
+    original_chars = len(text)
+    sample = text[:10_000]
+    unprintable = sum(
+        1
+        for char in sample
+        if char == "\ufffd"
+        or (unicodedata.category(char) in {"Cc", "Cs", "Co", "Cn"})
+        and char not in "\n\r\t"
+    )
+    if sample and unprintable / len(sample) > _BINARY_SHARE:
+        raise PostError("This looks like binary data, not a post. Paste some text instead.")
+    kept = "".join(
+        char
+        for char in text[:max_chars]
+        if char in "\n\t" or unicodedata.category(char) not in {"Cc", "Cs"}
+    ).strip()
+    if not kept:
+        raise PostError("The post is empty. Type or pick a post first.")
+    return CleanPost(kept, original_chars > max_chars, original_chars)
+
+
+def _softmax_rows(logits) -> list[list[float]]:
+    import torch
+
+    return torch.softmax(logits.float(), dim=-1).tolist()
+
+
+def classify_posts(texts: Sequence[str], model_ref: str | None = None) -> list[dict[str, float]]:
+    """Confidences ``{"advice": p, "venting": 1 - p}`` for each (already cleaned) post.
+
+    One padded batch per call, so a list of posts costs about as much as its longest post times
+    the batch size, far less than one call each.
+    """
+    import torch
+
+    ref = model_ref or _require_classifier()
+    model, tokenizer = hub.load_model(ref, "sequence-classification")
+    encoded = tokenizer(
+        list(texts),
+        truncation=True,
+        max_length=settings().max_length,
+        padding=True,
+        return_tensors="pt",
+    ).to(model.device)
+    if "token_type_ids" not in _accepts(model):
+        encoded.pop("token_type_ids", None)
+    with torch.inference_mode():
+        logits = model(**encoded).logits
+    id2label = model.config.id2label
+    return [
+        {str(id2label.get(index, index)): float(p) for index, p in enumerate(row)}
+        for row in _softmax_rows(logits)
+    ]
+
+
+def _accepts(model) -> set[str]:
+    import inspect
+
+    return set(inspect.signature(model.forward).parameters)
+
+
+def _require_classifier() -> str:
+    from demos.advice.config import served_classifier
+
+    ref = served_classifier()
+    if ref is None:
+        raise PostError("No fine-tuned classifier is set up yet: fine-tune one first.")
+    return ref
+
+
+def zero_shot_posts(
+    texts: Sequence[str], model_ref: str | None = None, from_visitor: bool = False
+) -> list[dict[str, float]]:
+    """Zero-shot confidences from an NLI model: no training, only the two label descriptions."""
+    classifier = hub.load_pipeline(
+        "zero-shot-classification",
+        model_ref or settings().zero_shot_model,
+        from_visitor=from_visitor,
+    )
+    by_hypothesis = {hypothesis: label for label, hypothesis in ZERO_SHOT_CANDIDATES.items()}
+    results = classifier(
+        list(texts),
+        candidate_labels=list(ZERO_SHOT_CANDIDATES.values()),
+        hypothesis_template="The writer of this post is {}.",
+        truncation=True,
+    )
+    if isinstance(results, dict):
+        results = [results]
+    return [
+        {by_hypothesis[label]: float(score) for label, score in zip(r["labels"], r["scores"])}
+        for r in results
+    ]
+
+
+def default_model(task_name: str) -> str:
+    """The configured model of one of :data:`OTHER_TASKS`."""
+    if task_name not in OTHER_TASKS:
+        raise PostError(f"Unknown task '{task_name}'.")
+    return getattr(settings(), OTHER_TASKS[task_name][1])
+
+
+def run_other_task(
+    task_name: str, text: str, model_ref: str | None = None
+) -> str | dict[str, float]:
+    """The same post through another task; a dict of confidences or a generated text.
+
+    ``model_ref`` is a visitor's pick: it must be on the allowlist (else
+    :class:`demos.hub.ModelNotAllowed`); empty means the configured model.
+    """
+    configured = default_model(task_name)
+    chosen = (model_ref or "").strip() or configured
+    from_visitor = chosen != configured
+    post = clean_post(text)
+    if task_name == "zero-shot":
+        return zero_shot_posts([post.text], chosen, from_visitor)[0]
+    if task_name == "sentiment":
+        classifier = hub.load_pipeline("text-classification", chosen, from_visitor=from_visitor)
+        scores = classifier(post.text, top_k=None, truncation=True)
+        return {str(item["label"]): float(item["score"]) for item in scores}
+    if from_visitor:
+        hub.check_allowed(chosen)
+    return summarise(post.text, chosen) or "(the model generated nothing)"
+
+
+def summarise(text: str, model_ref: str | None = None, max_new_tokens: int = 48) -> str:
+    """A short summary from a T5-family model (T5 reads the task from a text prefix)."""
+    import torch
+
+    model, tokenizer = hub.load_model(model_ref or settings().t5_model, "seq2seq-lm")
+    encoded = tokenizer(
+        "summarize: " + text, truncation=True, max_length=512, return_tensors="pt"
+    ).to(model.device)
+    encoded.pop("token_type_ids", None)
+    with torch.inference_mode():
+        generated = model.generate(**encoded, max_new_tokens=max_new_tokens, num_beams=1)
+    return tokenizer.decode(generated[0], skip_special_tokens=True).strip()
+
+
+# ----------------------------------------------------------------------------- code shown
+
+
+def pipeline_code(task_name: str, model_id: str) -> str:
+    """The few lines of code behind a result, for the learner to copy."""
+    if task_name == "fine-tuned":
+        return (
+            "from transformers import pipeline\n"
+            f'classify = pipeline("text-classification", model="{model_id}")\n'
+            "classify(post)"
+        )
+    if task_name == "zero-shot":
+        labels = ", ".join(f'"{h}"' for h in ZERO_SHOT_CANDIDATES.values())
+        return (
+            "from transformers import pipeline\n"
+            f'classify = pipeline("zero-shot-classification", model="{model_id}")\n'
+            f"classify(post, candidate_labels=[{labels}])"
+        )
+    if task_name == "sentiment":
+        return (
+            "from transformers import pipeline\n"
+            f'classify = pipeline("text-classification", model="{model_id}")\n'
+            "classify(post)"
+        )
+    # transformers 5 dropped the summarization pipeline: T5 is called through generate().
+    return (
+        "from transformers import AutoModelForSeq2SeqLM, AutoTokenizer\n"
+        f'tokenizer = AutoTokenizer.from_pretrained("{model_id}")\n'
+        f'model = AutoModelForSeq2SeqLM.from_pretrained("{model_id}")\n'
+        'ids = model.generate(**tokenizer("summarize: " + post, return_tensors="pt"))\n'
+        "tokenizer.decode(ids[0], skip_special_tokens=True)"
+    )
+
+
+def code_difference(task_name: str, model_ref: str | None = None) -> tuple[str, str]:
+    """(code of ``task_name``, unified diff against the fine-tuned classifier's code)."""
+    current = settings()
+    model_id = (model_ref or "").strip() or default_model(task_name)
+    base = pipeline_code("fine-tuned", current.classifier or "your-name/advice-classifier")
+    code = pipeline_code(task_name, model_id)
+    diff = difflib.unified_diff(
+        base.splitlines(), code.splitlines(), "advice classifier", task_name, lineterm="", n=0
+    )
+    return code, "\n".join(diff)
+
+
+def hub_page(model_ref: str) -> str:
+    """A Markdown link to the model's Hub page (or its local folder)."""
+    if hub.is_hub_id(model_ref):
+        return f"[{model_ref} on the Hub]({hub.hub_endpoint()}/{model_ref})"
+    return f"Local folder `{model_ref}`"
+
+
+def label_names() -> tuple[str, ...]:
+    return LABELS
