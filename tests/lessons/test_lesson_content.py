@@ -55,3 +55,9 @@ def test_deep_links_point_at_known_tabs(lesson):
 def test_requires_grad_question_is_in_lesson_one():
     questions = [item.question for item in COURSE.lesson("pytorch").quiz]
     assert any("requires_grad" in question for question in questions)
+
+
+@pytest.mark.parametrize("lesson_id", TEACHING_LESSONS)
+def test_correct_answers_are_not_always_in_the_same_place(lesson_id: str):
+    positions = {item.answer for item in COURSE.lesson(lesson_id).quiz}
+    assert len(positions) > 1, "learners would learn the position, not the answer"
