@@ -45,16 +45,30 @@ GIB = 2**30
 # GPT-2 medium (GeLU MLP, dropout 0.1: the layer Korthikanti et al. 2022 count).
 MODELS = {
     "llama-1.1B": dict(
-        hidden_size=2048, intermediate_size=8192, num_hidden_layers=16, num_attention_heads=32,
-        num_key_value_heads=8, vocab_size=32000, tie_word_embeddings=False,
+        hidden_size=2048,
+        intermediate_size=8192,
+        num_hidden_layers=16,
+        num_attention_heads=32,
+        num_key_value_heads=8,
+        vocab_size=32000,
+        tie_word_embeddings=False,
     ),
     "llama-0.5B": dict(
-        hidden_size=1024, intermediate_size=4096, num_hidden_layers=24, num_attention_heads=16,
-        num_key_value_heads=16, vocab_size=32000, tie_word_embeddings=False,
+        hidden_size=1024,
+        intermediate_size=4096,
+        num_hidden_layers=24,
+        num_attention_heads=16,
+        num_key_value_heads=16,
+        vocab_size=32000,
+        tie_word_embeddings=False,
     ),
     "gpt2-medium": dict(
-        hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, num_key_value_heads=16,
-        vocab_size=50257, tie_word_embeddings=True,
+        hidden_size=1024,
+        num_hidden_layers=24,
+        num_attention_heads=16,
+        num_key_value_heads=16,
+        vocab_size=50257,
+        tie_word_embeddings=True,
     ),
 }
 
@@ -81,8 +95,11 @@ def run_job(name, model_key, method, seq, batch, checkpointing):
     shape = MODELS[model_key]
     if model_key.startswith("gpt2"):
         config = GPT2Config(
-            n_embd=shape["hidden_size"], n_layer=shape["num_hidden_layers"],
-            n_head=shape["num_attention_heads"], vocab_size=shape["vocab_size"], n_positions=1024,
+            n_embd=shape["hidden_size"],
+            n_layer=shape["num_hidden_layers"],
+            n_head=shape["num_attention_heads"],
+            vocab_size=shape["vocab_size"],
+            n_positions=1024,
         )
         config._attn_implementation = "sdpa"
         model_class = GPT2LMHeadModel
@@ -103,7 +120,9 @@ def run_job(name, model_key, method, seq, batch, checkpointing):
         # The usual LoRA recipe: base weights stored in bf16, adapters in fp32 (PEFT's default), autocast.
         model = model.to(torch.bfloat16)
         lora = LoraConfig(
-            r=LORA_RANK, lora_alpha=2 * LORA_RANK, lora_dropout=0.0,
+            r=LORA_RANK,
+            lora_alpha=2 * LORA_RANK,
+            lora_dropout=0.0,
             target_modules=["q_proj", "k_proj", "v_proj", "o_proj"],
         )
         model = get_peft_model(model, lora)
@@ -139,14 +158,20 @@ def run_job(name, model_key, method, seq, batch, checkpointing):
     torch.cuda.synchronize()
     seconds = (time.perf_counter() - start) / TIMED_STEPS
     result = dict(
-        name=name, model=model_key, method=method, sequence_length=seq, batch_size=batch,
-        gradient_checkpointing=checkpointing, parameters=parameters,
-        seconds_per_step=seconds, tokens_per_second=batch * seq / seconds,
+        name=name,
+        model=model_key,
+        method=method,
+        sequence_length=seq,
+        batch_size=batch,
+        gradient_checkpointing=checkpointing,
+        parameters=parameters,
+        seconds_per_step=seconds,
+        tokens_per_second=batch * seq / seconds,
         peak_allocated_gib=torch.cuda.max_memory_allocated() / GIB,
         peak_reserved_gib=torch.cuda.max_memory_reserved() / GIB,
         cuda_context_gib=context_gib,
     )
-    del model, optimizer, data
+    model = optimizer = data = None  # free the GPU memory before the next job
     torch.cuda.empty_cache()
     return result
 
@@ -155,19 +180,29 @@ def predict(measured: dict) -> dict:
     """The calculator's estimate for the measured job (same shape, tokens and GPU)."""
     shape = MODELS[measured["model"]]
     arch = Architecture(
-        layers=shape["num_hidden_layers"], hidden=shape["hidden_size"],
-        heads=shape["num_attention_heads"], kv_heads=shape["num_key_value_heads"],
-        vocab=shape["vocab_size"], tied_embeddings=shape["tie_word_embeddings"],
+        layers=shape["num_hidden_layers"],
+        hidden=shape["hidden_size"],
+        heads=shape["num_attention_heads"],
+        kv_heads=shape["num_key_value_heads"],
+        vocab=shape["vocab_size"],
+        tied_embeddings=shape["tie_word_embeddings"],
         gated_mlp=not measured["model"].startswith("gpt2"),
     )
     steps = 1000
     job = ModelJob(
-        parameters=measured["parameters"], examples=steps * measured["batch_size"],
-        tokens_per_example=measured["sequence_length"], epochs=1,
-        sequence_length=measured["sequence_length"], batch_size=measured["batch_size"],
-        method=measured["method"], precision="mixed", optimizer="adamw",
-        gradient_checkpointing=measured["gradient_checkpointing"], lora_rank=LORA_RANK,
-        gpu="H100", architecture=arch,
+        parameters=measured["parameters"],
+        examples=steps * measured["batch_size"],
+        tokens_per_example=measured["sequence_length"],
+        epochs=1,
+        sequence_length=measured["sequence_length"],
+        batch_size=measured["batch_size"],
+        method=measured["method"],
+        precision="mixed",
+        optimizer="adamw",
+        gradient_checkpointing=measured["gradient_checkpointing"],
+        lora_rank=LORA_RANK,
+        gpu="H100",
+        architecture=arch,
     )
     result = estimate(job)
     k = flops_per_parameter_token(job)
@@ -209,8 +244,12 @@ def table(measurements: list[dict], device: str) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path("."), help="folder for the JSON and the table")
-    parser.add_argument("--from-json", type=Path, help="re-make the table from saved measurements (no GPU)")
+    parser.add_argument(
+        "--out", type=Path, default=Path("."), help="folder for the JSON and the table"
+    )
+    parser.add_argument(
+        "--from-json", type=Path, help="re-make the table from saved measurements (no GPU)"
+    )
     args = parser.parse_args(argv)
     if args.from_json:
         saved = json.loads(args.from_json.read_text())
@@ -236,7 +275,11 @@ def main(argv=None) -> int:
     text = table(measurements, device)
     (args.out / "calculator_gpu.md").write_text(text + "\n")
     print(text)
-    return 0 if measurements and not any(math.isnan(m["seconds_per_step"]) for m in measurements) else 1
+    return (
+        0
+        if measurements and not any(math.isnan(m["seconds_per_step"]) for m in measurements)
+        else 1
+    )
 
 
 if __name__ == "__main__":

@@ -363,9 +363,17 @@ def _gpu(field_name: str, key: str) -> tables.GpuSpec:
 
 def validate_model_job(job: ModelJob) -> ModelJob:
     """Check every input of ``job``; return it with derived defaults filled, or raise InvalidInputError."""
-    _number("parameters", job.parameters, low=MIN_PARAMETERS, high=MAX_PARAMETERS, what="The parameter count")
+    _number(
+        "parameters",
+        job.parameters,
+        low=MIN_PARAMETERS,
+        high=MAX_PARAMETERS,
+        what="The parameter count",
+    )
     _number("epochs", job.epochs, low=1e-6, high=MAX_EPOCHS, what="Epochs")
-    seq = _number("sequence_length", job.sequence_length, low=1, high=MAX_SEQUENCE, what="Sequence length")
+    seq = _number(
+        "sequence_length", job.sequence_length, low=1, high=MAX_SEQUENCE, what="Sequence length"
+    )
     _number("batch_size", job.batch_size, low=1, high=MAX_BATCH, what="Batch size")
     _number("lora_rank", job.lora_rank, low=1, high=MAX_RANK, what="LoRA rank")
     _choice("method", job.method, METHODS, "method")
@@ -373,21 +381,39 @@ def validate_model_job(job: ModelJob) -> ModelJob:
     _choice("optimizer", job.optimizer, OPTIMIZERS, "optimizer")
     _gpu("gpu", job.gpu)
     _number("mfu", job.mfu, low=0.01, high=1.0, what="MFU (utilisation)", allow_none=True)
-    _number("deadline_days", job.deadline_days, low=1e-3, high=MAX_DEADLINE_DAYS, what="The deadline (days)", allow_none=True)
+    _number(
+        "deadline_days",
+        job.deadline_days,
+        low=1e-3,
+        high=MAX_DEADLINE_DAYS,
+        what="The deadline (days)",
+        allow_none=True,
+    )
     if job.dataset_tokens is None and job.examples is None:
-        raise InvalidInputError("examples", "Give the dataset size: a number of examples, or a number of tokens.")
+        raise InvalidInputError(
+            "examples", "Give the dataset size: a number of examples, or a number of tokens."
+        )
     if job.dataset_tokens is not None:
         _number("dataset_tokens", job.dataset_tokens, low=1, high=MAX_TOKENS, what="Dataset tokens")
     else:
         _number("examples", job.examples, low=1, high=MAX_EXAMPLES, what="The number of examples")
-        _number("tokens_per_example", job.tokens_per_example, low=1, high=MAX_SEQUENCE, what="Tokens per example", allow_none=True)
+        _number(
+            "tokens_per_example",
+            job.tokens_per_example,
+            low=1,
+            high=MAX_SEQUENCE,
+            what="Tokens per example",
+            allow_none=True,
+        )
     if job.method == "full" and job.precision in ("int8", "4bit"):
         raise InvalidInputError(
             "precision",
             "Quantized (int8 / 4-bit) weights cannot be fully fine-tuned: choose LoRA or QLoRA, or mixed precision.",
         )
     if job.method == "lora" and job.precision == "4bit":
-        raise InvalidInputError("precision", "LoRA on a 4-bit base model is QLoRA: choose the QLoRA method.")
+        raise InvalidInputError(
+            "precision", "LoRA on a 4-bit base model is QLoRA: choose the QLoRA method."
+        )
     if job.architecture is not None:
         arch = job.architecture
         for name in ("layers", "hidden", "heads", "kv_heads", "vocab"):
@@ -404,15 +430,30 @@ def validate_model_job(job: ModelJob) -> ModelJob:
 
 def validate_measured_job(job: MeasuredJob) -> MeasuredJob:
     """Check every input of a measured job, or raise InvalidInputError."""
-    _number("seconds_per_batch", job.seconds_per_batch, low=1e-6, high=MAX_SECONDS_PER_BATCH, what="Seconds per batch")
+    _number(
+        "seconds_per_batch",
+        job.seconds_per_batch,
+        low=1e-6,
+        high=MAX_SECONDS_PER_BATCH,
+        what="Seconds per batch",
+    )
     _gpu("gpu", job.gpu)
     _choice("precision", job.precision, PRECISIONS, "precision")
-    _number("deadline_days", job.deadline_days, low=1e-3, high=MAX_DEADLINE_DAYS, what="The deadline (days)", allow_none=True)
+    _number(
+        "deadline_days",
+        job.deadline_days,
+        low=1e-3,
+        high=MAX_DEADLINE_DAYS,
+        what="The deadline (days)",
+        allow_none=True,
+    )
     if job.steps is not None:
         _number("steps", job.steps, low=1, high=MAX_STEPS, what="Steps")
     else:
         if job.examples is None or job.batch_size is None:
-            raise InvalidInputError("steps", "Give the number of steps, or examples, epochs and batch size.")
+            raise InvalidInputError(
+                "steps", "Give the number of steps, or examples, epochs and batch size."
+            )
         _number("examples", job.examples, low=1, high=MAX_EXAMPLES, what="The number of examples")
         _number("epochs", job.epochs, low=1e-6, high=MAX_EPOCHS, what="Epochs")
         _number("batch_size", job.batch_size, low=1, high=MAX_BATCH, what="Batch size")
@@ -439,7 +480,9 @@ def infer_architecture(parameters: float, vocab: int = 32_000) -> Architecture:
     hidden = max(64, int(round(low / 64)) * 64)
     layers = max(1, int(round(hidden / 100)))
     heads = max(1, hidden // 64)
-    return Architecture(layers, hidden, heads, heads, vocab, tied_embeddings=True, gated_mlp=True, inferred=True)
+    return Architecture(
+        layers, hidden, heads, heads, vocab, tied_embeddings=True, gated_mlp=True, inferred=True
+    )
 
 
 def _architecture(job: ModelJob) -> Architecture:
@@ -575,7 +618,9 @@ def memory_breakdown(job: ModelJob, arch: Architecture | None = None) -> MemoryB
             weights = n * FROZEN_WEIGHT_BYTES[base_precision]
         if job.method in ("lora", "qlora"):
             adapter_params = lora_adapter_parameters(arch, job.lora_rank)
-            adapters = adapter_params * (ADAPTER_BYTES_BEFORE_OPTIMIZER + OPTIMIZER_BYTES[job.optimizer])
+            adapters = adapter_params * (
+                ADAPTER_BYTES_BEFORE_OPTIMIZER + OPTIMIZER_BYTES[job.optimizer]
+            )
 
     if job.method == "inference":
         # KV cache (2 tensors x layers x b x s x kv width), one layer's transient activations, and
@@ -607,7 +652,7 @@ def memory_breakdown(job: ModelJob, arch: Architecture | None = None) -> MemoryB
 
 
 def verdict(total_gib: float, usable_gib: float) -> str:
-    """"fits" under 90% of usable memory, "tight" up to 100%, else "does not fit"."""
+    """ "fits" under 90% of usable memory, "tight" up to 100%, else "does not fit"."""
     ratio = total_gib / usable_gib
     if ratio <= FITS_BELOW:
         return "fits"
@@ -681,7 +726,9 @@ def _apply_levers(job: ModelJob, levers: tuple[str, ...]) -> ModelJob | None:
     return dataclasses.replace(job, **changes)
 
 
-def cheapest_fix(job: ModelJob, gpu: tables.GpuSpec, arch: Architecture | None = None) -> Fix | None:
+def cheapest_fix(
+    job: ModelJob, gpu: tables.GpuSpec, arch: Architecture | None = None
+) -> Fix | None:
     """The first change, in order of cost to the learner, after which ``job`` fits on ``gpu``.
 
     For each lever set (see TRAINING_LEVER_SETS) the largest micro-batch that fits is tried, halving
@@ -751,8 +798,19 @@ def plan_platform(
     if fit == "does not fit":
         plan = "Does not fit in this GPU's memory."
         return PlatformPlan(
-            platform.key, platform.name, platform.gpu, fit, hours, None, None, None,
-            cost_low, cost_high, False if deadline_days is not None else None, plan, uses_fix,
+            platform.key,
+            platform.name,
+            platform.gpu,
+            fit,
+            hours,
+            None,
+            None,
+            None,
+            cost_low,
+            cost_high,
+            False if deadline_days is not None else None,
+            plan,
+            uses_fix,
         )
     if platform.session_hours:
         sessions = max(1, math.ceil(hours / platform.session_hours))
@@ -769,7 +827,9 @@ def plan_platform(
         if weeks <= 1:
             parts.append(f"uses {_h(hours)} of the {platform.weekly_quota_hours:g} h weekly quota")
         else:
-            parts.append(f"needs {weeks:.1f} weeks of the {platform.weekly_quota_hours:g} h weekly quota")
+            parts.append(
+                f"needs {weeks:.1f} weeks of the {platform.weekly_quota_hours:g} h weekly quota"
+            )
         available = _quota_hours_within(platform, deadline_days)
         if deadline_days is not None and available is not None and hours > available:
             within = False
@@ -779,7 +839,9 @@ def plan_platform(
         elif low == high:
             parts.append(f"{_h(hours)} at ${low:.2f}/h = ${cost_low:,.2f}")
         else:
-            parts.append(f"{_h(hours)} at ${low:.2f}-{high:.2f}/h = ${cost_low:,.2f}-{cost_high:,.2f}")
+            parts.append(
+                f"{_h(hours)} at ${low:.2f}-{high:.2f}/h = ${cost_low:,.2f}-{cost_high:,.2f}"
+            )
         if hours > 24:
             checkpoint = platform.checkpoint_every_minutes
     if deadline_days is not None:
@@ -795,8 +857,19 @@ def plan_platform(
     plan = "; ".join(parts) + "."
     plan = plan[0].upper() + plan[1:]
     return PlatformPlan(
-        platform.key, platform.name, platform.gpu, fit, hours, sessions, checkpoint, weeks,
-        cost_low, cost_high, within, plan, uses_fix,
+        platform.key,
+        platform.name,
+        platform.gpu,
+        fit,
+        hours,
+        sessions,
+        checkpoint,
+        weeks,
+        cost_low,
+        cost_high,
+        within,
+        plan,
+        uses_fix,
     )
 
 
@@ -815,7 +888,9 @@ def format_hours(hours: float) -> str:
     return _h(hours)
 
 
-def recommend(plans: list[PlatformPlan], deadline_days: float | None, method: str) -> Recommendation:
+def recommend(
+    plans: list[PlatformPlan], deadline_days: float | None, method: str
+) -> Recommendation:
     """Lesson 3's rule: one clean Colab session if the job fits in it; Kaggle when it outlasts a
     session but fits the weekly quota (before the deadline); otherwise the cheapest paid GPU that fits.
     """
@@ -834,25 +909,42 @@ def recommend(plans: list[PlatformPlan], deadline_days: float | None, method: st
             "results to Drive or the Hub before the session ends.",
         ]
         if kaggle in usable:
-            reasons.append("Kaggle works too, and keeps your outputs if you would rather walk away.")
+            reasons.append(
+                "Kaggle works too, and keeps your outputs if you would rather walk away."
+            )
         return Recommendation("colab_free", "Colab (free T4): one session.", reasons)
     if kaggle in usable and kaggle.weeks_of_quota is not None:
-        budget = _quota_hours_within(tables.platforms()["kaggle_t4"], deadline_days)
-        if kaggle.hours <= (budget or 0):
+        kaggle_platform = tables.platforms()["kaggle_t4"]
+        quota = kaggle_platform.weekly_quota_hours
+        budget = _quota_hours_within(kaggle_platform, deadline_days) or 0
+        if kaggle.hours <= budget:
+            weeks = math.ceil(kaggle.hours / quota) if quota else 1
+            quota_phrase = (
+                f"within Kaggle's weekly {quota:g} h quota"
+                if weeks <= 1
+                else f"{weeks} weeks of Kaggle's {quota:g} h weekly quota"
+            )
             reasons = fix_note(kaggle) + [
-                f"It takes about {_h(kaggle.hours)} on a T4: more than one Colab session, "
-                f"within Kaggle's weekly {tables.platforms()['kaggle_t4'].weekly_quota_hours:g} h quota"
-                + (" before your deadline." if deadline_days else "."),
+                f"It takes about {_h(kaggle.hours)} on a T4: "
+                + ("more than one Colab session, " if (kaggle.sessions or 1) > 1 else "")
+                + quota_phrase
+                + (", before your deadline." if deadline_days else "."),
                 f"Run it as {kaggle.sessions} Kaggle session(s); save a checkpoint every "
-                f"{tables.platforms()['kaggle_t4'].checkpoint_every_minutes} min and resume from it: "
+                f"{kaggle_platform.checkpoint_every_minutes} min and resume from it: "
                 "outputs persist and runs continue without a browser.",
             ]
-            return Recommendation("kaggle_t4", "Kaggle (free T4): " + kaggle.plan, reasons)
+            headline = (
+                f"Kaggle (free T4): {kaggle.sessions} session(s), about {_h(kaggle.hours)} of GPU time"
+                + (f" over {weeks} weeks of quota." if weeks > 1 else ".")
+            )
+            return Recommendation("kaggle_t4", headline, reasons)
     paid = [p for p in usable if p.cost_high > 0]
     if paid:
         best = min(paid, key=lambda p: ((p.cost_low + p.cost_high) / 2, p.hours))
         free_reason = "It does not fit the free tiers" + (
-            " before your deadline." if deadline_days else " (memory, one session or the weekly quota)."
+            " before your deadline."
+            if deadline_days
+            else " (memory, one session or the weekly quota)."
         )
         reasons = [
             free_reason,
@@ -860,7 +952,11 @@ def recommend(plans: list[PlatformPlan], deadline_days: float | None, method: st
             f"${best.cost_low:,.0f}-{best.cost_high:,.0f} (prices move: check the provider).",
             "Test the script on a free tier first for a few minutes, so the paid hours are spent on the run, not on debugging.",
         ] + fix_note(best)
-        return Recommendation(best.platform, f"Pay for {best.name}: about ${best.cost_low:,.0f}-{best.cost_high:,.0f}.", reasons)
+        return Recommendation(
+            best.platform,
+            f"Pay for {best.name}: about ${best.cost_low:,.0f}-{best.cost_high:,.0f}.",
+            reasons,
+        )
     reasons = [
         "No single GPU in the tables fits this job, even after the changes the calculator knows, "
         "or none finishes before the deadline.",
@@ -872,7 +968,14 @@ def recommend(plans: list[PlatformPlan], deadline_days: float | None, method: st
 # --- The estimate --------------------------------------------------------------------------
 
 
-def _formula(job: ModelJob, arch: Architecture, gpu: tables.GpuSpec, hours: float, mfu: float, precision_key: str) -> list[str]:
+def _formula(
+    job: ModelJob,
+    arch: Architecture,
+    gpu: tables.GpuSpec,
+    hours: float,
+    mfu: float,
+    precision_key: str,
+) -> list[str]:
     k = flops_per_parameter_token(job)
     d = dataset_tokens(job)
     eta = method_efficiency(job)
@@ -881,7 +984,9 @@ def _formula(job: ModelJob, arch: Architecture, gpu: tables.GpuSpec, hours: floa
         tokens_line = f"D = {d:,.0f} tokens per epoch"
     else:
         per = min(job.tokens_per_example or job.sequence_length, job.sequence_length)
-        tokens_line = f"D = {job.examples:,.0f} examples x {per:,.0f} tokens = {d:,.0f} tokens per epoch"
+        tokens_line = (
+            f"D = {job.examples:,.0f} examples x {per:,.0f} tokens = {d:,.0f} tokens per epoch"
+        )
     why_k = {
         "inference": "2 (forward pass only)",
         "full": "6 (forward 2 + backward 4)",
@@ -914,7 +1019,9 @@ def estimate(job: ModelJob | MeasuredJob) -> Estimate:
     notes: list[str] = []
     selected = tables.gpu(job.gpu)
     if job.precision == "mixed" and not selected.has_bf16 and selected.peak_tflops.get("fp16"):
-        notes.append(f"The {selected.key} has no bfloat16: mixed precision means fp16 there (with loss scaling).")
+        notes.append(
+            f"The {selected.key} has no bfloat16: mixed precision means fp16 there (with loss scaling)."
+        )
     if arch.inferred:
         notes.append(
             f"Shape inferred from the parameter count (about {arch.layers} layers of width {arch.hidden}); "
@@ -932,18 +1039,26 @@ def estimate(job: ModelJob | MeasuredJob) -> Estimate:
         hours, mfu, _ = hours_on(job, gpu)
         fit = verdict(memory.total, gpu.usable_gib)
         fix = cheapest_fix(job, gpu, arch) if fit != "fits" else None
-        verdicts.append(GpuVerdict(gpu.key, gpu.name, gpu.usable_gib, memory.total, fit, hours, mfu, fix))
+        verdicts.append(
+            GpuVerdict(gpu.key, gpu.name, gpu.usable_gib, memory.total, fit, hours, mfu, fix)
+        )
     by_gpu = {v.gpu: v for v in verdicts}
 
     plans = []
     for platform in tables.platforms().values():
         v = by_gpu[platform.gpu]
         if v.verdict == "does not fit" and v.fix is not None:
-            plans.append(plan_platform(platform, v.fix.hours, "fits", job.deadline_days, uses_fix=v.fix.description))
+            plans.append(
+                plan_platform(
+                    platform, v.fix.hours, "fits", job.deadline_days, uses_fix=v.fix.description
+                )
+            )
         else:
             plans.append(plan_platform(platform, v.hours, v.verdict, job.deadline_days))
         if platform.gpu == "CPU-2" and job.method != "inference":
-            plans[-1].plan = "No GPU: for demos and small inference, not training. " + plans[-1].plan
+            plans[-1].plan = (
+                "No GPU: for demos and small inference, not training. " + plans[-1].plan
+            )
     hours, mfu, precision_key = hours_on(job, selected)
     return Estimate(
         mode="model",
@@ -998,15 +1113,24 @@ def _estimate_measured(job: MeasuredJob) -> Estimate:
             fit = "fits"
         else:
             fit = "unknown"
-        verdicts.append(GpuVerdict(gpu.key, gpu.name, gpu.usable_gib, None, fit, gpu_hours, gpu.default_mfu))
+        verdicts.append(
+            GpuVerdict(gpu.key, gpu.name, gpu.usable_gib, None, fit, gpu_hours, gpu.default_mfu)
+        )
     by_gpu = {v.gpu: v for v in verdicts}
     plans = []
     for platform in tables.platforms().values():
         v = by_gpu[platform.gpu]
-        plan = plan_platform(platform, v.hours, "fits" if v.verdict != "does not fit" else v.verdict, job.deadline_days)
+        plan = plan_platform(
+            platform,
+            v.hours,
+            "fits" if v.verdict != "does not fit" else v.verdict,
+            job.deadline_days,
+        )
         if v.verdict == "unknown":
             plan.verdict = "unknown"
-            plan.plan = f"Less memory than the {timed_on.key} you timed on: check it fits. " + plan.plan
+            plan.plan = (
+                f"Less memory than the {timed_on.key} you timed on: check it fits. " + plan.plan
+            )
         plans.append(plan)
     formula = [
         (
