@@ -84,7 +84,12 @@ def _safetensors_parameters(path: Path) -> int:
         if header_len > 100_000_000:
             raise ModelSizeError(f"{path.name} does not look like a safetensors file.")
         header = json.loads(handle.read(header_len))
-    return sum(math.prod(t["shape"]) for k, t in header.items() if k != "__metadata__")
+    # Integer tensors are buffers (e.g. BERT's position_ids), not parameters.
+    return sum(
+        math.prod(t["shape"])
+        for k, t in header.items()
+        if k != "__metadata__" and not str(t.get("dtype", "F")).startswith(("I", "U", "BOOL"))
+    )
 
 
 def from_local_path(folder: str | os.PathLike) -> ModelSize:
