@@ -73,10 +73,14 @@ def plan_rows(result: Estimate) -> list[list]:
 
 
 def hours_rows(result: Estimate) -> list[dict]:
-    """Hours and cost per platform (long format for a bar chart); platforms the job cannot run on are left out."""
+    """Hours and cost per platform (long format for a bar chart); platforms the job cannot run on are left out.
+
+    The CPU-only Space is left out of training jobs: its thousands of hours would flatten every other bar.
+    """
+    inference = result.assumptions.get("flops_per_parameter_token") == 2.0
     rows = []
     for p in result.plans:
-        if p.verdict == "does not fit":
+        if p.verdict == "does not fit" or (p.gpu == "CPU-2" and not inference):
             continue
         rows.append(
             {

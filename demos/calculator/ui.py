@@ -292,6 +292,7 @@ def build(expose_api: bool = True) -> None:
                 x="platform",
                 y="cost ($, upper)",
                 title="Cost per paid platform (upper end of the range)",
+                sort="y",
                 height=260,
                 x_label_angle=-30,
             )

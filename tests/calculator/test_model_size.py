@@ -56,8 +56,8 @@ def test_local_folder_of_the_minilm_package_matches_the_table():
 
 
 def test_local_folder_of_a_tiny_saved_model(tmp_path):
-    from safetensors.torch import save_file
     import torch
+    from safetensors.torch import save_file
 
     save_file(
         {"a.weight": torch.zeros(4, 8), "b.bias": torch.zeros(3)},
