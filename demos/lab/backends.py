@@ -134,10 +134,13 @@ class RemoteBackend:
             first = next(chunks, None)
         except Exception as exc:  # every failure becomes a reason, never a traceback
             raise BackendUnavailable(_remote_reason(exc)) from None
-        return TokenStream(self._pieces(first, chunks, time.monotonic() + time_limit_s))
+        # The client travels with the stream: once collected, it would close the open connection.
+        return TokenStream(self._pieces(client, first, chunks, time.monotonic() + time_limit_s))
 
     @staticmethod
-    def _pieces(first: Any, chunks: Iterator[Any], deadline: float) -> Iterator[tuple[str, int]]:
+    def _pieces(
+        client: Any, first: Any, chunks: Iterator[Any], deadline: float
+    ) -> Iterator[tuple[str, int]]:
         count = 0
         pending = [first] if first is not None else []
         try:
