@@ -1,0 +1,102 @@
+"""The training-loop lab in a real browser: run it, watch the plot stream, break it, fix it."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+RUN_TIMEOUT = 60_000  # the first run of a fresh server also imports torch
+
+
+def open_lab(page, app_url):
+    page.goto(f"{app_url}/training-loop")
+    expect(page.get_by_role("button", name="Run", exact=True)).to_be_visible()
+
+
+def status(page):
+    return page.locator(".training-loop-status").first
+
+
+def run(page):
+    page.get_by_role("button", name="Run", exact=True).click()
+
+
+def code_text(page):
+    return page.locator(".training-loop-code .cm-content").first
+
+
+def test_run_streams_the_loss_and_draws_the_fit(app_url, page):
+    open_lab(page, app_url)
+    run(page)
+    # Intermediate frames arrive while it trains, then the run's summary.
+    expect(status(page)).to_contain_text(
+        re.compile(r"Training… step \d+ of 500"), timeout=RUN_TIMEOUT
+    )
+    expect(status(page)).to_contain_text("Finished 500 of 500 steps", timeout=RUN_TIMEOUT)
+    loss_plot = page.locator(".training-loop-loss-plot")
+    expect(loss_plot.locator("g.mark-line path")).to_have_count(1)
+    expect(page.locator(".training-loop-grad-plot g.mark-line path")).to_have_count(1)
+    # 256 data points and the model's curve, drawn over them.
+    fit_symbols = page.locator(".training-loop-fit-plot g.mark-symbol path")
+    expect(fit_symbols.nth(300)).to_be_attached()
+    expect(code_text(page)).to_contain_text("optimizer.zero_grad()")
+
+
+def test_break_with_a_huge_rate_then_fix_it(app_url, page):
+    open_lab(page, app_url)
+    page.get_by_label("Learning rate far too high").check()
+    expect(page.get_by_label("Learning rate", exact=True)).to_have_value("2")
+    expect(code_text(page)).to_contain_text("LEARNING_RATE = 2.0")
+    expect(code_text(page)).to_contain_text("torch.optim.SGD(")
+    run(page)
+    expect(status(page)).to_contain_text("Diverged", timeout=RUN_TIMEOUT)
+    expect(status(page)).to_contain_text("clip_grad_norm_")
+
+    page.get_by_role("button", name="Fix it").click()
+    expect(status(page)).to_contain_text("Finished 500 of 500 steps", timeout=RUN_TIMEOUT)
+    expect(page.get_by_label("Learning rate", exact=True)).to_have_value("0.1")
+    expect(page.get_by_label("Clip gradients (clip_grad_norm_)")).to_be_checked()
+    expect(page.get_by_label("Learning rate far too high")).not_to_be_checked()
+    expect(code_text(page)).to_contain_text(
+        "nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)"
+    )
+    expect(page.locator(".training-loop-loss-plot g.mark-line path")).to_have_count(1)
+
+
+def test_frozen_layer_and_missing_zero_grad_are_explained_and_fixed(app_url, page):
+    open_lab(page, app_url)
+    page.get_by_label("First layer left at requires_grad=False").check()
+    page.get_by_label("Forget optimizer.zero_grad()").check()
+    expect(code_text(page)).to_contain_text("model[0].weight.requires_grad_(False)")
+    run(page)
+    expect(status(page)).to_contain_text("Finished", timeout=RUN_TIMEOUT)
+    expect(status(page)).to_contain_text("changed by 0 in 500 steps")
+    expect(status(page)).to_contain_text("gradient norm grew")
+    page.get_by_role("button", name="Fix it").click()
+    expect(page.get_by_label("First layer left at requires_grad=False")).not_to_be_checked()
+    expect(status(page)).not_to_contain_text("requires_grad=False", timeout=RUN_TIMEOUT)
+    expect(status(page)).to_contain_text("Finished 500 of 500 steps", timeout=RUN_TIMEOUT)
+    expect(code_text(page)).not_to_contain_text("BUG (injected)")
+
+
+def test_device_mismatch_shows_a_real_error_and_says_why(app_url, page):
+    open_lab(page, app_url)
+    page.get_by_label("Data and model on different devices").check()
+    expect(code_text(page)).to_contain_text("BUG (injected): x and y are never moved")
+    run(page)
+    expect(status(page)).to_contain_text("RuntimeError", timeout=RUN_TIMEOUT)
+    expect(status(page)).to_contain_text("x, y = x.to(device), y.to(device)")
+
+
+def test_tab_link_and_autograd_panel(app_url, page):
+    page.goto(f"{app_url}/?tab=training-loop")
+    expect(page.get_by_role("tab", name=re.compile("Training loop"))).to_have_attribute(
+        "aria-selected", "true"
+    )
+    lab = page.locator("#component-0").page  # the whole page; the lab's tab is the visible one
+    lab.get_by_role("button", name="Run backward()").first.click()
+    table = lab.get_by_role("table").filter(has_text="by hand").first
+    expect(table).to_contain_text("✅")
+    expect(table).not_to_contain_text("❌")

@@ -1,0 +1,119 @@
+"""The lab through its API (gradio_client), and the promise that importing the UI skips torch."""
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import gradio as gr
+import pytest
+from gradio_client import Client
+
+from demos.training_loop.loop_config import LoopConfig
+from demos.training_loop.ui import build, run_lab
+
+ROOT = Path(__file__).resolve().parents[2]
+DEFAULT = LoopConfig()
+DEFAULT_ARGS = [
+    DEFAULT.task,
+    DEFAULT.loss,
+    DEFAULT.optimizer,
+    DEFAULT.learning_rate,
+    DEFAULT.batch_size,
+    DEFAULT.hidden_size,
+    DEFAULT.steps,
+    DEFAULT.seed,
+    DEFAULT.clip_grad,
+    DEFAULT.max_grad_norm,
+    [],
+]
+
+
+@pytest.fixture(scope="module")
+def client():
+    """The lab built twice (tab and page), as app.py does, served in-process."""
+    with gr.Blocks() as demo:
+        build()
+    with demo.route("Training loop", "/training-loop"):
+        build(expose_api=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
+    yield Client(f"http://127.0.0.1:{port}", verbose=False)
+    demo.close()
+
+
+def test_each_endpoint_is_listed_once(client):
+    names = list(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    for name in [
+        "/training_loop_run",
+        "/training_loop_script",
+        "/training_loop_autograd",
+        "/training_loop_fix",
+    ]:
+        assert names.count(name) == 1
+    assert not [n for n in names if n.endswith("_page")]
+
+
+def test_run_streams_several_plot_updates_and_a_diagnosis(client):
+    job = client.submit(*DEFAULT_ARGS, api_name="/training_loop_run")
+    updates = list(job)
+    assert len(updates) >= 5
+    # The client leaves out the button update and the session state: four outputs remain.
+    loss_plot, grad_plot, fit_plot, status = updates[-1]
+    assert "Finished 500 of 500 steps" in status
+    assert len(grad_plot["value"]["data"]) == DEFAULT.steps
+    rows = loss_plot["value"]["data"]
+    assert len(rows) == DEFAULT.steps and rows[-1][1] < rows[0][1]
+    assert {r[2] for r in fit_plot["value"]["data"]} == {"data", "model"}
+
+
+def test_server_refuses_a_run_beyond_its_bounds(client):
+    args = list(DEFAULT_ARGS)
+    args[6] = 10_000_000  # steps
+    with pytest.raises(Exception, match="greater than maximum value"):
+        client.predict(*args, api_name="/training_loop_run")
+
+
+@pytest.mark.parametrize(
+    "position, value", [(6, 10_000_000), (5, 4096), (3, 1e6), (1, "cross_entropy")]
+)
+def test_run_function_checks_bounds_itself(position, value):
+    """Below the widgets' own checks, the event function refuses out-of-bounds settings too."""
+    args = list(DEFAULT_ARGS)
+    args[position] = value
+    with pytest.raises(gr.Error):
+        next(run_lab(*args))
+
+
+def test_diverging_run_reports_the_problem(client):
+    args = list(DEFAULT_ARGS)
+    args[2], args[3] = "SGD", 2.0
+    *_, status = client.predict(*args, api_name="/training_loop_run")
+    assert "Diverged" in status and "Learning rate far too high" in status
+
+
+def test_script_endpoint_returns_the_code_that_runs(client):
+    script, notes = client.predict(
+        *DEFAULT_ARGS[:-1], ["frozen_layer"], api_name="/training_loop_script"
+    )
+    assert "model[0].weight.requires_grad_(False)" in script
+    assert "requires_grad=False" in notes
+
+
+def test_autograd_endpoint_compares_grads(client):
+    snippet, table = client.predict(
+        "square", 1.0, 2.0, 3.0, False, api_name="/training_loop_autograd"
+    )
+    assert "z.backward()" in snippet
+    assert "❌" not in table and table.count("✅") == 3
+
+
+def test_importing_the_ui_does_not_import_torch():
+    code = "import sys, demos.training_loop.ui; print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers')))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"
