@@ -61,6 +61,7 @@ def summary_line(cfg: LoopConfig, outcome: Outcome) -> str:
         "finished": "Finished",
         "diverged": "**Diverged**: stopped after",
         "time_limit": "**Time limit**: stopped after",
+        "stopped": "**Stopped by you** after",
     }.get(outcome.status, outcome.status)
     return f"{verb} {outcome.steps_done} of {cfg.steps} steps {where}{losses}{accuracy}."
 

@@ -11,7 +11,7 @@ import copy
 import math
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from demos.training_loop import config
@@ -49,7 +49,7 @@ class FitView:
 class Outcome:
     """How a run ended and what it showed; enough for the page to explain it."""
 
-    status: str  # "finished", "diverged", "crashed", "time_limit"
+    status: str  # "finished", "diverged", "crashed", "time_limit", "stopped"
     steps_done: int
     device: str
     first_loss: float | None
@@ -139,6 +139,7 @@ def run_training(
     frame_seconds: float | None = None,
     max_seconds: float | None = None,
     target_frames: int = TARGET_FRAMES,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Iterator[Frame]:
     """Run the generated script for ``cfg`` and yield frames while it trains.
 
@@ -146,8 +147,8 @@ def run_training(
     ``MAX_SECONDS_BETWEEN_FRAMES`` and never closer than ``frame_seconds`` (a short run is
     paced so it can be watched). The run stops when the loss stops being finite ("diverged"),
     when PyTorch raises ("crashed", e.g. a device mismatch on a GPU machine), or after
-    ``max_seconds`` ("time_limit"). The last frame carries the ``Outcome``. Closing the
-    iterator (the Stop button) ends the run at the next step.
+    ``max_seconds`` ("time_limit"), or when ``should_stop()`` turns true ("stopped": the Stop
+    button). The last frame carries the ``Outcome``. Closing the iterator also ends the run.
     """
     frame_seconds = config.FRAME_SECONDS if frame_seconds is None else frame_seconds
     max_seconds = config.MAX_RUN_SECONDS if max_seconds is None else max_seconds
@@ -177,6 +178,9 @@ def run_training(
             now = time.monotonic()
             if now - started > max_seconds:
                 status = "time_limit"
+                break
+            if should_stop is not None and should_stop():
+                status = "stopped"
                 break
             done = step + 1
             if done < cfg.steps and (

@@ -12,6 +12,7 @@ import gradio as gr
 import pandas as pd
 
 from demos.training_loop import config
+from demos.training_loop.active_runs import ACTIVE_RUNS
 from demos.training_loop.autograd_panel import (
     EXPRESSIONS,
     AutogradInputError,
@@ -42,6 +43,7 @@ from demos.training_loop.script import render_script
 from demos.ui_common import event_api
 
 RUN_CONCURRENCY_ID = "training_loop_run"
+TRAINING_PREFIX = "Training…"
 MAX_AUTOGRAD_VARIABLES = 3
 FIT_COLORS = {
     "data": "#9ca3af",
@@ -130,13 +132,22 @@ def fit_frame(task: str, frame: Frame) -> pd.DataFrame:
 
 def _progress_line(frame: Frame) -> str:
     last = frame.losses[-1] if frame.losses else float("nan")
-    return f"Training… step {frame.steps_done} of {frame.total_steps}, loss {last:.4g}"
+    return f"{TRAINING_PREFIX} step {frame.steps_done} of {frame.total_steps}, loss {last:.4g}"
 
 
-def _stream(cfg: LoopConfig):
+def _session_key(request: gr.Request | None) -> str:
+    return (request.session_hash if request is not None else None) or "no-session"
+
+
+def _stream(cfg: LoopConfig, request: gr.Request | None):
     """(loss plot, gradient-norm plot, fit plot, status, fix button, problems) for every frame of a run."""
     view = FIT_VIEW[cfg.task]
-    for frame in run_training(cfg):
+    with ACTIVE_RUNS.track(_session_key(request)) as stop:
+        yield from _frames(cfg, view, stop.is_set)
+
+
+def _frames(cfg: LoopConfig, view: dict, should_stop):
+    for frame in run_training(cfg, should_stop=should_stop):
         loss_plot = gr.LinePlot(value=loss_frame(frame), x_lim=[0, cfg.steps])
         grad_plot = gr.LinePlot(value=grad_norm_frame(frame), x_lim=[0, cfg.steps])
         fit_plot = gr.ScatterPlot(
@@ -173,6 +184,7 @@ def run_lab(
     clip_grad,
     max_grad_norm,
     failures,
+    request: gr.Request = None,
 ):
     """Train the two-layer model with these settings and stream the loss curve, the fit and a diagnosis.
 
@@ -193,7 +205,7 @@ def run_lab(
         max_grad_norm,
         failures,
     )
-    yield from _stream(cfg)
+    yield from _stream(cfg, request)
 
 
 def fix_and_run(
@@ -209,6 +221,7 @@ def fix_and_run(
     clip_grad,
     max_grad_norm,
     failures,
+    request: gr.Request = None,
 ):
     """Turn off the failures the last run showed (and lower a diverging rate), then run again.
 
@@ -234,7 +247,7 @@ def fix_and_run(
         [],
     )
     fixed = ([], learning_rate, clip_grad, max_grad_norm, [])
-    for outputs in _stream(cfg):
+    for outputs in _stream(cfg, request):
         yield *fixed, *outputs
 
 
@@ -251,21 +264,35 @@ def show_script(
     max_grad_norm,
     failures,
 ):
-    """The exact training script for these settings (what training_loop_run executes), and notes on the failures."""
-    cfg = _config_from_widgets(
-        task,
-        loss,
-        optimizer,
-        learning_rate,
-        batch_size,
-        hidden_size,
-        steps,
-        seed,
-        clip_grad,
-        max_grad_norm,
-        failures,
-    )
+    """The exact training script for these settings (what training_loop_run executes), and notes on the failures.
+
+    While a setting is out of bounds (say, half-typed), the script stays as it was and the note
+    says what is wrong; a run with that setting is refused.
+    """
+    if task in LOSSES and loss not in LOSSES[task]:
+        loss = default_loss(task)  # the task changed a moment before its loss list did
+    try:
+        cfg = make_config(
+            task=task,
+            loss=loss,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            hidden_size=hidden_size,
+            steps=steps,
+            seed=seed,
+            clip_grad=clip_grad,
+            max_grad_norm=max_grad_norm,
+            failures=failures,
+        )
+    except ConfigError as err:
+        return gr.update(), f"⚠️ {err}"
     return render_script(cfg), describe_switches(failures or [])
+
+
+def stop_run(request: gr.Request = None) -> None:
+    """Stop this visitor's run at its next step; returns once its last frame is out."""
+    ACTIVE_RUNS.request_stop(_session_key(request))
 
 
 def change_task(task: str):
@@ -386,7 +413,12 @@ def build(expose_api: bool = True) -> None:
                 choices=[(TASK_LABELS[t], t) for t in TASKS], value=defaults.task, label="Task"
             )
             loss = gr.Dropdown(
-                choices=_loss_choices(defaults.task), value=defaults.loss, label="Loss"
+                choices=_loss_choices(defaults.task),
+                value=defaults.loss,
+                label="Loss",
+                # The choices follow the task, but an API call may name another task's loss
+                # in the same request; the server checks the pair (ConfigError).
+                allow_custom_value=True,
             )
             optimizer = gr.Dropdown(list(OPTIMIZERS), value=defaults.optimizer, label="Optimizer")
             lr_low, lr_high = LIMITS["learning_rate"]
@@ -506,6 +538,8 @@ def build(expose_api: bool = True) -> None:
         show_progress="minimal",
         **event_api("training_loop_fix", expose_api),
     )
+    # Stop ends a running run from the inside (its last frame says so); the cancel that follows
+    # only removes a run still waiting in the queue.
     stop_button.click(
-        None, cancels=[run_event, fix_event], **event_api("training_loop_stop", expose_api)
-    )
+        stop_run, None, None, queue=False, **event_api("training_loop_stop", expose_api)
+    ).then(None, cancels=[run_event, fix_event], **event_api("training_loop_cancel", expose_api))

@@ -100,3 +100,19 @@ def test_tab_link_and_autograd_panel(app_url, page):
     table = lab.get_by_role("table").filter(has_text="by hand").first
     expect(table).to_contain_text("✅")
     expect(table).not_to_contain_text("❌")
+
+
+def test_stop_cancels_a_long_run(app_url, page):
+    open_lab(page, app_url)
+    for label, value in [("Steps", "3000"), ("Hidden size", "256"), ("Batch size", "256")]:
+        field = page.get_by_label(f"number input for {label}")
+        field.fill(value)
+        field.press("Enter")
+    expect(code_text(page)).to_contain_text("STEPS = 3000")
+    expect(code_text(page)).to_contain_text("HIDDEN_SIZE = 256")
+    run(page)
+    expect(status(page)).to_contain_text("Training… step", timeout=RUN_TIMEOUT)
+    page.get_by_role("button", name="Stop").click()
+    expect(status(page)).to_contain_text(re.compile(r"Stopped by you after \d+ of 3000 steps"))
+    page.wait_for_timeout(1500)  # a run that kept going would have overwritten the status by now
+    expect(status(page)).to_contain_text("Stopped by you")

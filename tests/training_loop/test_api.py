@@ -117,3 +117,37 @@ def test_importing_the_ui_does_not_import_torch():
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+def test_runs_share_one_queue_limit_across_tab_and_page():
+    from demos.training_loop import config
+
+    with gr.Blocks() as demo:
+        build()
+        build(expose_api=False)
+    runs = [fn for fn in demo.fns.values() if fn.name in ("run_lab", "fix_and_run")]
+    assert len(runs) == 4
+    assert {fn.concurrency_id for fn in runs} == {"training_loop_run"}
+    assert {fn.concurrency_limit for fn in runs} == {config.CONCURRENCY_LIMIT}
+
+
+def test_classification_run_colours_points_by_prediction(client):
+    args = list(DEFAULT_ARGS)
+    args[0], args[1], args[6] = "classification", "cross_entropy", 300
+    *_, fit_plot, status = client.predict(*args, api_name="/training_loop_run")
+    assert "accuracy" in status
+    series = {row[2] for row in fit_plot["value"]["data"]}
+    assert series <= {"class 0", "class 1", "misclassified"} and {"class 0", "class 1"} <= series
+
+
+def test_script_preview_tolerates_half_typed_values():
+    from demos.training_loop.ui import show_script
+
+    args = list(DEFAULT_ARGS)
+    args[3] = 0  # a learning rate being typed: "0" on the way to "0.001"
+    code, note = show_script(*args)
+    assert note.startswith("⚠️") and "learning rate" in note
+    args = list(DEFAULT_ARGS)
+    args[0] = "classification"  # the loss list has not caught up yet
+    code, note = show_script(*args)
+    assert "nn.CrossEntropyLoss()" in code

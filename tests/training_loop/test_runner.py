@@ -174,3 +174,18 @@ def test_closing_the_stream_stops_training():
     stream.close()
     assert first.steps_done < 3000
     assert math.isfinite(first.losses[-1])
+
+
+def test_should_stop_ends_the_run_with_a_last_frame():
+    calls = {"n": 0}
+
+    def stop_after_50_steps():
+        calls["n"] += 1
+        return calls["n"] > 50
+
+    frames = list(
+        run_training(LoopConfig(steps=3000), frame_seconds=0.0, should_stop=stop_after_50_steps)
+    )
+    outcome = frames[-1].outcome
+    assert outcome.status == "stopped"
+    assert outcome.steps_done == 51
