@@ -136,7 +136,10 @@ def _read_table(file: Path):
     import pandas as pd
 
     if file.suffix == ".parquet":
-        return pd.read_parquet(file)
+        try:
+            return pd.read_parquet(file)
+        except ImportError as error:
+            raise DatasetError("Reading Parquet files needs pyarrow (pip install pyarrow).") from error
     if file.suffix == ".csv":
         return pd.read_csv(file)
     if file.suffix == ".jsonl":

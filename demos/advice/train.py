@@ -97,17 +97,20 @@ def _batches(tokenizer, texts: list[str], labels: list[int], config: TrainConfig
     tokenizer.truncation_side = config.truncation_side
     encoded = tokenizer(texts, truncation=True, max_length=config.max_length)
     rows = [
-        {"input_ids": ids, "attention_mask": mask, "labels": label}
-        for ids, mask, label in zip(encoded["input_ids"], encoded["attention_mask"], labels)
+        (torch.tensor(ids), torch.tensor(label)) for ids, label in zip(encoded["input_ids"], labels)
     ]
+    pad_id = tokenizer.pad_token_id or 0
 
-    def collate(batch: list[dict]) -> dict:
-        padded = tokenizer.pad(
-            [{k: row[k] for k in ("input_ids", "attention_mask")} for row in batch],
-            return_tensors="pt",
-        )
-        padded["labels"] = torch.tensor([row["labels"] for row in batch])
-        return dict(padded)
+    def collate(batch: list[tuple]) -> dict:
+        # Padding with tensor ops, not tokenizer.pad: on a GPU the Python side must keep up.
+        ids = torch.nn.utils.rnn.pad_sequence([row[0] for row in batch], True, pad_id)
+        lengths = torch.tensor([len(row[0]) for row in batch])
+        mask = (torch.arange(ids.shape[1])[None, :] < lengths[:, None]).long()
+        return {
+            "input_ids": ids,
+            "attention_mask": mask,
+            "labels": torch.stack([r[1] for r in batch]),
+        }
 
     generator = torch.Generator().manual_seed(config.seed)
     return DataLoader(
@@ -302,16 +305,18 @@ def train(
                 optimizer.step()  # 5. optimizer step
                 scheduler.step()
 
-                running_loss += loss.item()
+                # Summed on the device: reading loss.item() every step would stall a GPU.
+                running_loss += loss.detach()
                 trained_samples += batch["labels"].shape[0] * accelerator.num_processes
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.4f}")
-                done = (epoch * steps_per_epoch + step + 1) / total_steps
-                if step % 5 == 0:
+                if step % 10 == 0:
+                    shown = loss.item()
+                    bar.set_postfix(loss=f"{shown:.4f}")
+                    done = (epoch * steps_per_epoch + step + 1) / total_steps
                     report(
                         0.05 + 0.85 * done,
                         f"epoch {epoch + 1}/{config.epochs}, step {step + 1}/{steps_per_epoch}, "
-                        f"loss {loss.item():.3f}",
+                        f"loss {shown:.3f}",
                     )
                 timed_out = (
                     config.time_limit_s is not None
@@ -323,7 +328,7 @@ def train(
             accuracy, _, _ = evaluate(model, validation_loader, accelerator)
             record = {
                 "epoch": epoch + 1,
-                "train_loss": running_loss / max(1, step + 1),
+                "train_loss": float(running_loss) / max(1, step + 1),
                 f"{validation_split}_accuracy": accuracy,
                 "learning_rate": scheduler.get_last_lr()[0],
             }

