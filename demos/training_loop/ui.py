@@ -140,7 +140,8 @@ def _session_key(request: gr.Request | None) -> str:
 
 
 def _stream(cfg: LoopConfig, request: gr.Request | None):
-    """(loss plot, gradient-norm plot, fit plot, status, fix button, problems) for every frame of a run."""
+    """(loss plot, gradient-norm plot, fit plot, status, fix button, problems) for every frame of
+    a run; the visitor's Stop (same session) ends it at the next step."""
     view = FIT_VIEW[cfg.task]
     with ACTIVE_RUNS.track(_session_key(request)) as stop:
         yield from _frames(cfg, view, stop.is_set)
@@ -228,12 +229,7 @@ def fix_and_run(
     Yields the fixed settings (failures, learning rate, clipping, max_norm) followed by the
     same outputs as training_loop_run.
     """
-    found = tuple(dict.fromkeys([*(problems or []), *(failures or [])]))
-    settings = fixed_settings(found, learning_rate)
-    learning_rate = settings.get("learning_rate", learning_rate)
-    clip_grad = settings.get("clip_grad", clip_grad)
-    max_grad_norm = settings.get("max_grad_norm", max_grad_norm)
-    cfg = _config_from_widgets(
+    current = _config_from_widgets(
         task,
         loss,
         optimizer,
@@ -244,9 +240,17 @@ def fix_and_run(
         seed,
         clip_grad,
         max_grad_norm,
-        [],
+        failures,
     )
-    fixed = ([], learning_rate, clip_grad, max_grad_norm, [])
+    found = tuple(dict.fromkeys([*(problems or []), *(failures or [])]))
+    settings = fixed_settings(found, current.learning_rate)
+    cfg = current.with_changes(
+        failures=(),
+        learning_rate=settings.get("learning_rate", current.learning_rate),
+        clip_grad=settings.get("clip_grad", current.clip_grad),
+        max_grad_norm=settings.get("max_grad_norm", current.max_grad_norm),
+    )
+    fixed = ([], cfg.learning_rate, cfg.clip_grad, cfg.max_grad_norm, [])
     for outputs in _stream(cfg, request):
         yield *fixed, *outputs
 

@@ -151,3 +151,15 @@ def test_script_preview_tolerates_half_typed_values():
     args[0] = "classification"  # the loss list has not caught up yet
     code, note = show_script(*args)
     assert "nn.CrossEntropyLoss()" in code
+
+
+def test_fix_and_run_applies_the_fix_then_trains():
+    from demos.training_loop.ui import fix_and_run
+
+    args = list(DEFAULT_ARGS)
+    args[2], args[3], args[10] = "SGD", 2.0, ["lr_too_high", "frozen_layer"]
+    updates = list(fix_and_run(["lr_too_high"], *args))
+    failures, learning_rate, clip_grad, max_grad_norm, switches = updates[0][:5]
+    assert (failures, learning_rate, clip_grad, max_grad_norm, switches) == ([], 0.1, True, 1.0, [])
+    status = updates[-1][8]
+    assert status.startswith("Finished 500 of 500 steps")

@@ -91,3 +91,14 @@ def test_crash_is_explained_with_the_error():
 def test_switch_notes_follow_the_ticked_failures():
     assert describe_switches([]) == ""
     assert failure_texts()["frozen_layer"]["label"] in describe_switches(["frozen_layer"])
+
+
+def test_time_limit_and_stop_are_said():
+    cfg = LoopConfig(steps=3000, hidden_size=256, batch_size=256)
+    outcome = run_to_end(cfg, max_seconds=0.2)
+    text = explain_outcome(cfg, outcome, max_seconds=0.2)
+    assert "Time limit" in text and "time limit of 0.2 s" in text
+    stopped = run_to_end(LoopConfig(steps=300), should_stop=lambda: True)
+    assert explain_outcome(LoopConfig(steps=300), stopped, max_seconds=20).startswith(
+        "**Stopped by you** after 1 of 300 steps"
+    )
