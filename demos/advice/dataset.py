@@ -139,7 +139,9 @@ def _read_table(file: Path):
         try:
             return pd.read_parquet(file)
         except ImportError as error:
-            raise DatasetError("Reading Parquet files needs pyarrow (pip install pyarrow).") from error
+            raise DatasetError(
+                "Reading Parquet files needs pyarrow (pip install pyarrow)."
+            ) from error
     if file.suffix == ".csv":
         return pd.read_csv(file)
     if file.suffix == ".jsonl":

@@ -110,6 +110,15 @@ def classify_posts(texts: Sequence[str], model_ref: str | None = None) -> list[d
     ]
 
 
+def _cap_length(loaded_pipeline):
+    """Make ``truncation=True`` cut at what the model can read, even if the tokenizer lacks it."""
+    tokenizer = loaded_pipeline.tokenizer
+    positions = getattr(loaded_pipeline.model.config, "max_position_embeddings", None) or 512
+    if not tokenizer.model_max_length or tokenizer.model_max_length > positions:
+        tokenizer.model_max_length = positions
+    return loaded_pipeline
+
+
 def _accepts(model) -> set[str]:
     import inspect
 
@@ -129,10 +138,12 @@ def zero_shot_posts(
     texts: Sequence[str], model_ref: str | None = None, from_visitor: bool = False
 ) -> list[dict[str, float]]:
     """Zero-shot confidences from an NLI model: no training, only the two label descriptions."""
-    classifier = hub.load_pipeline(
-        "zero-shot-classification",
-        model_ref or settings().zero_shot_model,
-        from_visitor=from_visitor,
+    classifier = _cap_length(
+        hub.load_pipeline(
+            "zero-shot-classification",
+            model_ref or settings().zero_shot_model,
+            from_visitor=from_visitor,
+        )
     )
     by_hypothesis = {hypothesis: label for label, hypothesis in ZERO_SHOT_CANDIDATES.items()}
     results = classifier(

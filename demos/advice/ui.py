@@ -77,6 +77,12 @@ def classify_batch(posts: list[str]) -> tuple[list, list, list]:
         except (hub.HubError, inference.PostError) as error:
             for index in indices:
                 notes[index] = (notes[index] + f" The {name} model: {error}").strip()
+        except Exception as error:  # a model failing on odd input must not fail the batch
+            for index in indices:
+                notes[index] = (
+                    notes[index] + f" The {name} model could not read this post "
+                    f"({type(error).__name__})."
+                ).strip()
     return zero_shot, fine_tuned, notes
 
 
@@ -110,6 +116,10 @@ def _other_task(task_name: str, post: str, model_ref: str | None):
         code, diff = inference.code_difference(task_name, model_ref)
     except (inference.PostError, hub.HubError) as error:
         raise gr.Error(str(error)) from error
+    except Exception as error:  # a model failing on odd input: a sentence, not a traceback
+        raise gr.Error(
+            f"The model could not process this text ({type(error).__name__})."
+        ) from error
     if isinstance(result, dict):
         return result, "", code, diff
     return None, result, code, diff
