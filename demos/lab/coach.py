@@ -85,7 +85,7 @@ def debrief_markdown(debrief: Debrief) -> str:
     for item in debrief.feedback:
         lines.append(f"**{_MARK[item.status]} {item.point}** — {_WORD[item.status]}")
         if item.quote:
-            lines.append(f"> {item.quote}")
+            lines += [f"> {item.quote}", ""]  # the blank line ends the quote
         lines.append(f"*Improve:* {item.improvement}")
         lines.append("")
     return "\n".join(lines).strip() + "\n"

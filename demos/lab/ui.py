@@ -64,10 +64,13 @@ def status_markdown(session: LabSession | None, notice: str = "") -> str:
 
 def _learner_error(exc: Exception) -> gr.Error:
     if isinstance(exc, (LabError, LabConfigError)):
-        return gr.Error(str(exc))
+        return gr.Error(str(exc), print_exception=False)
     # Only the class name is logged: an exception's text could carry a URL or a header.
     log.error("lab: unexpected %s", type(exc).__name__)
-    return gr.Error("The lab hit a problem it did not expect. Please try again in a moment.")
+    return gr.Error(
+        "The lab hit a problem it did not expect. Please try again in a moment.",
+        print_exception=False,
+    )
 
 
 def _safe_name(text: str) -> str:
@@ -103,6 +106,7 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
             chatbot = gr.Chatbot(
                 [{"role": "assistant", "content": first.opening}],
                 label="Conversation",
+                show_label=False,
                 height=440,
                 elem_id="lab-chat",
             )
@@ -161,25 +165,38 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
         try:
             if session is None or session.scenario_id != scenario_id:
                 session = engine.start(scenario_id)
+            if not (text or "").strip():  # an empty Send does nothing, like any chat
+                chat, meter_text = session.visible_messages(), meter_markdown(session.coverage)
+                yield chat, meter_text, gr.skip(), session, "", gr.skip()
+                return
             updates = engine.reply(session, text, _token(oauth_token))
-            for update in updates:
+            for index, update in enumerate(updates):
+                first = index == 0
                 yield (
                     session.visible_messages(),
                     meter_markdown(update.coverage),
                     status_markdown(session, update.notice),
                     session,
-                    "",
+                    "" if first else gr.skip(),
+                    gr.Button(interactive=False) if first else gr.skip(),
                 )
         except Exception as exc:
             raise _learner_error(exc) from None
 
+    # The first update empties the box and greys Send out (a click during a reply would be
+    # ignored); later updates leave both alone, and `then` brings Send back even after an error.
     gr.on(
         [message.submit, send.click],
         send_message,
         inputs=[message, scenario_pick, state],
-        outputs=[chatbot, meter, status, state, message],
+        outputs=[chatbot, meter, status, state, message, send],
         show_progress="minimal",
         **event_api("lab_send", expose_api),
+    ).then(
+        lambda: gr.Button(interactive=True),
+        outputs=[send],
+        api_name="lab_send_ready" if expose_api else "lab_send_ready_page",
+        api_visibility="private",
     )
 
     def preview_coverage(draft: str, scenario_id: str, session: LabSession | None):

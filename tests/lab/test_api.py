@@ -96,7 +96,7 @@ def test_a_conversation_streams_and_ends_with_a_debrief(lab_app, scenarios):
     )
     outputs = list(job)
     assert len(outputs) >= 3  # the learner's message, streamed pieces, the final state
-    chat, meter, status, _ = job.result()
+    chat, meter, status, *_ = job.result()
     assert [m["role"] for m in chat] == ["assistant", "user", "assistant"]
     assert message_text(chat[-1]).strip()
     assert "Points covered:" in meter
