@@ -26,9 +26,11 @@ def failure_choices() -> list[tuple[str, str]]:
 
 
 def problems_of(cfg: LoopConfig, outcome: Outcome) -> tuple[str, ...]:
-    """The failures a run showed: the injected ones, plus ``lr_too_high`` when the loss blew up."""
+    """The failures a run showed: the injected ones, plus ``lr_too_high`` when the loss went to
+    inf/NaN, or ended above where it started (unless missing zero_grad() explains that)."""
     found = list(cfg.failures)
-    if outcome.status == "diverged":
+    rose = outcome.loss_rose and "forget_zero_grad" not in cfg.failures
+    if outcome.status == "diverged" or rose:
         found.append("lr_too_high")
     return tuple(f for f in ALL_FAILURES if f in found)
 
@@ -88,11 +90,6 @@ def _numbers(cfg: LoopConfig, outcome: Outcome, max_seconds: float) -> dict:
     }
 
 
-def _plain_sgd_rate_too_high(cfg: LoopConfig) -> bool:
-    """Whether a divergence is the classic one this lab injects: plain SGD above the safe rate."""
-    return cfg.optimizer == "SGD" and cfg.learning_rate > LR_FIXED["learning_rate"]
-
-
 def explain_outcome(cfg: LoopConfig, outcome: Outcome, *, max_seconds: float) -> str:
     """Markdown for the status panel: the summary, then for each problem its symptom, why, fix."""
     texts = failure_texts()
@@ -102,8 +99,12 @@ def explain_outcome(cfg: LoopConfig, outcome: Outcome, *, max_seconds: float) ->
         blocks.append(texts["time_limit"].format(**numbers))
     for problem in problems_of(cfg, outcome):
         text = texts[problem]
-        if problem == "lr_too_high" and not _plain_sgd_rate_too_high(cfg):
-            text = {**text, **texts["diverged_other"]}
+        if problem == "lr_too_high":
+            if outcome.status != "diverged":
+                text = {**text, "symptom": text["symptom_rose"]}
+            if cfg.learning_rate <= LR_FIXED["learning_rate"]:
+                # A rate this low is rarely the cause: give the other usual suspects.
+                text = {**text, **texts["unstable_other"]}
         lines = [f"**{text['label']}**"]
         if problem == "device_mismatch":
             if outcome.status == "crashed" and outcome.error:

@@ -62,6 +62,7 @@ class Outcome:
     first_grad_norm: float | None = None
     last_grad_norm: float | None = None
     accuracy: float | None = None
+    loss_rose: bool = False  # the last tenth of the run ended above where it started
     seconds: float = 0.0
 
 
@@ -117,6 +118,14 @@ def _accuracy(model, x, y) -> float:
         device = next(model.parameters()).device
         predicted = model(x.to(device)).argmax(dim=1).cpu()
         return float((predicted == y.cpu()).float().mean())
+
+
+def _loss_rose(losses: list[float]) -> bool:
+    """Whether the loss ended higher than the untrained model's (mean of the last tenth vs step 0)."""
+    if len(losses) < 20:
+        return False
+    tail = losses[-max(5, len(losses) // 10) :]
+    return sum(tail) / len(tail) > losses[0]
 
 
 def real_device_mismatch_error(model, inputs) -> str:
@@ -220,6 +229,7 @@ def run_training(
         frozen_parameters=frozen,
         first_grad_norm=finite_norms[0] if finite_norms else None,
         last_grad_norm=finite_norms[-1] if finite_norms else None,
+        loss_rose=_loss_rose(finite),
         accuracy=_accuracy(model, x, y)
         if cfg.task == "classification" and status != "crashed"
         else None,

@@ -306,17 +306,17 @@ def change_task(task: str):
     return gr.Dropdown(choices=_loss_choices(task), value=default_loss(task))
 
 
-def toggle_switches(failures, previous):
-    """Apply or undo the learning-rate preset when its switch is ticked or unticked.
+def toggle_switches(task, failures, previous):
+    """Apply or undo the task's learning-rate preset when its switch is ticked or unticked.
 
     Returns (optimizer, learning rate, clipping, remembered switches).
     """
     failures, previous = list(failures or []), list(previous or [])
-    defaults = LoopConfig()
     if "lr_too_high" in failures and "lr_too_high" not in previous:
-        preset = LR_TOO_HIGH
+        preset = LR_TOO_HIGH.get(task, LR_TOO_HIGH["regression"])
         return preset["optimizer"], preset["learning_rate"], preset["clip_grad"], failures
     if "lr_too_high" in previous and "lr_too_high" not in failures:
+        defaults = LoopConfig()
         return defaults.optimizer, defaults.learning_rate, defaults.clip_grad, failures
     return gr.update(), gr.update(), gr.update(), failures
 
@@ -513,7 +513,7 @@ def build(expose_api: bool = True) -> None:
     task.change(change_task, task, loss, **event_api("training_loop_task", expose_api))
     failures.input(
         toggle_switches,
-        [failures, switches_before],
+        [task, failures, switches_before],
         [optimizer, learning_rate, clip_grad, switches_before],
         **event_api("training_loop_switches", expose_api),
     )

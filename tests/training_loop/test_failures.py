@@ -27,7 +27,8 @@ def test_every_failure_has_its_texts():
 
 
 def test_divergence_is_explained_with_its_step_and_fix():
-    cfg = LoopConfig(optimizer=LR_TOO_HIGH["optimizer"], learning_rate=LR_TOO_HIGH["learning_rate"])
+    preset = LR_TOO_HIGH["regression"]
+    cfg = LoopConfig(optimizer=preset["optimizer"], learning_rate=preset["learning_rate"])
     outcome, text = _explain(cfg)
     assert problems_of(cfg, outcome) == ("lr_too_high",)
     assert "Diverged" in text and f"step {outcome.diverged_at}" in text
@@ -44,10 +45,35 @@ def test_fix_for_divergence_lowers_the_rate_and_clips():
 
 
 def test_fixed_settings_really_fix_the_run():
-    broken = LoopConfig(optimizer="SGD", learning_rate=LR_TOO_HIGH["learning_rate"])
+    broken = LoopConfig(optimizer="SGD", learning_rate=LR_TOO_HIGH["regression"]["learning_rate"])
     settings = fixed_settings(("lr_too_high",), broken.learning_rate)
     settings.pop("failures")
     assert run_to_end(broken.with_changes(**settings)).status == "finished"
+
+
+def test_too_high_rate_on_the_rings_shows_as_a_rising_loss_and_the_fix_works():
+    preset = LR_TOO_HIGH["classification"]
+    cfg = LoopConfig(
+        task="classification",
+        loss="cross_entropy",
+        optimizer=preset["optimizer"],
+        learning_rate=preset["learning_rate"],
+    )
+    outcome, text = _explain(cfg)
+    assert outcome.status == "finished" and outcome.loss_rose
+    assert problems_of(cfg, outcome) == ("lr_too_high",)
+    assert "instead of falling" in text
+    settings = fixed_settings(("lr_too_high",), cfg.learning_rate)
+    settings.pop("failures")
+    fixed = run_to_end(cfg.with_changes(**settings))
+    assert not fixed.loss_rose and fixed.accuracy > 0.9
+
+
+def test_missing_zero_grad_is_not_blamed_on_the_rate():
+    cfg = LoopConfig(failures=("forget_zero_grad",))
+    outcome = run_to_end(cfg)
+    assert outcome.loss_rose
+    assert problems_of(cfg, outcome) == ("forget_zero_grad",)
 
 
 def test_missing_zero_grad_symptom_names_the_growth():

@@ -37,8 +37,9 @@ def test_same_seed_same_losses_other_seed_other_losses():
 
 
 def test_high_learning_rate_is_detected_as_diverged_and_stops():
+    preset = LR_TOO_HIGH["regression"]
     cfg = LoopConfig(
-        optimizer=LR_TOO_HIGH["optimizer"], learning_rate=LR_TOO_HIGH["learning_rate"], steps=500
+        optimizer=preset["optimizer"], learning_rate=preset["learning_rate"], steps=500
     )
     outcome = run_to_end(cfg)
     assert outcome.status == "diverged"
