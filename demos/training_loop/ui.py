@@ -60,12 +60,14 @@ FIT_VIEW = {
     "regression": {
         "x_title": "x",
         "y_title": "y",
+        "x_lim": [-2.0, 2.0],
         "y_lim": [-2.0, 2.0],
         "title": "Data and the learned curve",
     },
     "classification": {
         "x_title": "x₁",
         "y_title": "x₂",
+        "x_lim": [-1.6, 1.6],
         "y_lim": [-1.6, 1.6],
         "title": "Points coloured by the model's prediction",
     },
@@ -155,6 +157,7 @@ def _frames(cfg: LoopConfig, view: dict, should_stop):
             value=fit_frame(cfg.task, frame),
             x_title=view["x_title"],
             y_title=view["y_title"],
+            x_lim=view["x_lim"],
             y_lim=view["y_lim"],
             title=view["title"],
         )
