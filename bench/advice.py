@@ -19,8 +19,8 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,7 +91,12 @@ def _serve(model: str, port: int, threads: int) -> None:
     def one(post: str) -> dict:
         return inference.classify_posts([post], model)[0]
 
+    sizes_log = os.environ.get("BENCH_BATCH_LOG")
+
     def many(posts: list[str]) -> list[list[dict]]:
+        if sizes_log:
+            with open(sizes_log, "a") as log:
+                log.write(f"{len(posts)}\n")
         return [inference.classify_posts(posts, model)]
 
     one(POST_100_WORDS)
@@ -103,6 +108,23 @@ def _serve(model: str, port: int, threads: int) -> None:
     demo.queue(default_concurrency_limit=1).launch(
         server_name="127.0.0.1", server_port=port, prevent_thread_lock=False, quiet=True
     )
+
+
+def _client_run(url: str, endpoint: str, requests: int, start_at: float):
+    """One client: connect, warm up, wait for the common start, send ``requests`` posts."""
+    from gradio_client import Client
+
+    client = Client(url, verbose=False)
+    client.predict(POST_100_WORDS, api_name=endpoint)
+    time.sleep(max(0.0, start_at - time.time()))
+    latencies = []
+    for number in range(requests):
+        # Distinct posts, so no layer anywhere can answer from a cache.
+        post = POST_100_WORDS.replace("three years", f"{number + 2} years and {os.getpid()} days")
+        started = time.perf_counter()
+        client.predict(post, api_name=endpoint)
+        latencies.append(time.perf_counter() - started)
+    return latencies, time.time()
 
 
 def throughput(model: str, clients: int, requests: int, threads: int) -> list[dict]:
@@ -130,35 +152,28 @@ def throughput(model: str, clients: int, requests: int, threads: int) -> list[di
                     raise RuntimeError("the benchmark server did not start") from None
                 time.sleep(1)
         rows = []
-        for endpoint in ("/one_at_a_time", "/batched", "/one_at_a_time", "/batched"):
-            latencies: list[float] = []
-            lock = threading.Lock()
-
-            def worker() -> None:
-                client = Client(url, verbose=False)
-                for _ in range(requests):
-                    start = time.perf_counter()
-                    client.predict(POST_100_WORDS, api_name=endpoint)  # noqa: B023
-                    with lock:
-                        latencies.append(time.perf_counter() - start)  # noqa: B023
-
-            workers = [threading.Thread(target=worker) for _ in range(clients)]
-            start = time.perf_counter()
-            for thread in workers:
-                thread.start()
-            for thread in workers:
-                thread.join()
-            elapsed = time.perf_counter() - start
-            rows.append(
-                {
-                    "endpoint": endpoint.strip("/"),
-                    "clients": clients,
-                    "requests": len(latencies),
-                    "requests/s": len(latencies) / elapsed,
-                    "p50 ms": statistics.median(latencies) * 1000,
-                    "p95 ms": _percentile(latencies, 0.95) * 1000,
-                }
-            )
+        # One process per client: 16 gradio_client threads in one process would be limited by
+        # that process's GIL and measure the clients, not the server.
+        with ProcessPoolExecutor(clients) as pool:
+            for endpoint in ("/one_at_a_time", "/batched", "/one_at_a_time", "/batched"):
+                start_at = time.time() + 3.0  # every client connected and warmed up by then
+                jobs = [
+                    pool.submit(_client_run, url, endpoint, requests, start_at)
+                    for _ in range(clients)
+                ]
+                results = [job.result() for job in jobs]
+                latencies = [value for latencies_, _ in results for value in latencies_]
+                elapsed = max(finished for _, finished in results) - start_at
+                rows.append(
+                    {
+                        "endpoint": endpoint.strip("/"),
+                        "clients": clients,
+                        "requests": len(latencies),
+                        "requests/s": len(latencies) / elapsed,
+                        "p50 ms": statistics.median(latencies) * 1000,
+                        "p95 ms": _percentile(latencies, 0.95) * 1000,
+                    }
+                )
         return rows[2:]  # the first pass of each warms the server and the clients up
     finally:
         server.terminate()

@@ -19,6 +19,11 @@ from demos.ui_common import event_api
 MAX_BATCH = 16
 
 
+def _error(message: str) -> gr.Error:
+    """A message for the visitor; the expected failure needs no traceback in the server log."""
+    return gr.Error(message, print_exception=False)
+
+
 def example_posts(count: int = 8) -> list[str]:
     """A few held-out test posts (never trained on), alternating labels, to pick from."""
     picked: dict[str, list[str]] = {"advice": [], "venting": []}
@@ -97,7 +102,7 @@ def _fine_tune(progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracke
         for update in in_place.fine_tune_in_place():
             progress(update.fraction, desc=update.message)
             if update.error:
-                raise gr.Error(f"Fine-tuning failed: {update.error}")
+                raise _error(f"Fine-tuning failed: {update.error}")
             status = update.message
             if update.confusion_matrix:
                 (aa, av), (va, vv) = update.confusion_matrix
@@ -107,7 +112,7 @@ def _fine_tune(progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracke
                 )
             yield status, _model_markdown("fine-tuned"), _fine_tuned_code()
     except in_place.TrainingBusy as error:
-        raise gr.Error(str(error)) from error
+        raise _error(str(error)) from None
 
 
 def _other_task(task_name: str, post: str, model_ref: str | None):
@@ -115,7 +120,7 @@ def _other_task(task_name: str, post: str, model_ref: str | None):
         result = inference.run_other_task(task_name, post, model_ref)
         code, diff = inference.code_difference(task_name, model_ref)
     except (inference.PostError, hub.HubError) as error:
-        raise gr.Error(str(error)) from error
+        raise _error(str(error)) from None
     except Exception as error:  # a model failing on odd input: a sentence, not a traceback
         raise gr.Error(
             f"The model could not process this text ({type(error).__name__})."
@@ -129,7 +134,7 @@ def _search(task: str, query: str, limit: float):
     try:
         found = search.search_models(task, query, int(limit))
     except search.SearchError as error:
-        raise gr.Error(str(error)) from error
+        raise _error(str(error)) from None
     rows = [
         [f.model_id, f.task, f.downloads, f.likes, f.licence, f.parameters, f.url] for f in found
     ]
@@ -151,11 +156,13 @@ def build(expose_api: bool = True) -> None:
             value=None,
         )
         classify_button = gr.Button("Classify", variant="primary")
-    note = gr.Markdown()
+    note = gr.Markdown(elem_classes="advice-note")
     with gr.Row(equal_height=False):
         with gr.Column():
             gr.Markdown(_model_markdown("zero-shot"))
-            zero_shot_label = gr.Label(label="Zero-shot NLI", num_top_classes=2)
+            zero_shot_label = gr.Label(
+                label="Zero-shot NLI", num_top_classes=2, elem_classes="advice-zero-shot"
+            )
             gr.Code(
                 inference.pipeline_code("zero-shot", settings().zero_shot_model),
                 language="python",
@@ -163,8 +170,12 @@ def build(expose_api: bool = True) -> None:
                 interactive=False,
             )
         with gr.Column():
-            fine_tuned_info = gr.Markdown(_model_markdown("fine-tuned"))
-            fine_tuned_label = gr.Label(label="Fine-tuned", num_top_classes=2)
+            fine_tuned_info = gr.Markdown(
+                _model_markdown("fine-tuned"), elem_classes="advice-fine-tuned-info"
+            )
+            fine_tuned_label = gr.Label(
+                label="Fine-tuned", num_top_classes=2, elem_classes="advice-fine-tuned"
+            )
             fine_tuned_code = gr.Code(
                 _fine_tuned_code(), language="python", label="The code", interactive=False
             )
@@ -174,7 +185,7 @@ def build(expose_api: bool = True) -> None:
             f"{settings().train_time_limit_s:.0f} s; one run at a time."
         )
         train_button = gr.Button("Fine-tune now")
-        train_status = gr.Markdown()
+        train_status = gr.Markdown(elem_classes="advice-train-status")
 
     pick.change(lambda text: text or "", pick, post, **event_api("advice_pick", expose_api))
     classify_button.click(
@@ -226,7 +237,12 @@ def build(expose_api: bool = True) -> None:
             task_text = gr.Textbox(label="Generated text", interactive=False)
         with gr.Column():
             task_code = gr.Code(language="python", label="The code", interactive=False)
-            task_diff = gr.Code(language="markdown", label="What changed (diff)", interactive=False)
+            task_diff = gr.Code(
+                language=None,
+                label="What changed (diff)",
+                interactive=False,
+                elem_classes="advice-diff",
+            )
     run_task.click(
         _other_task,
         [task, post, task_model],
