@@ -12,13 +12,14 @@ import math
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from demos.training_loop import config
 from demos.training_loop.loop_config import LoopConfig
 from demos.training_loop.script import SCRIPT_FILENAME, render_script
 
-TARGET_FRAMES = 25
+TARGET_FRAMES = 12
 # Even a slow run updates the plot at least this often.
 MAX_SECONDS_BETWEEN_FRAMES = 0.25
 CURVE_POINTS = 90
@@ -142,6 +143,36 @@ def real_device_mismatch_error(model, inputs) -> str:
     return "(no error: this PyTorch build accepted the mismatch)"
 
 
+class _IntraOpThreads:
+    """Runs the lab's compute on one intra-op thread, then gives torch its setting back.
+
+    On two busy cores, torch's two OpenMP threads wait on each other: a small run measured 10 to
+    20 times slower than on one thread while other processes ran. torch keeps this setting per
+    thread (a thread first using torch copies the process default), so the lab sets it around
+    each stretch of its own compute and restores the value it found before its first run.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._original: int | None = None
+
+    @contextmanager
+    def single(self) -> Iterator[None]:
+        import torch
+
+        with self._lock:
+            if self._original is None:
+                self._original = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(self._original)
+
+
+_THREADS = _IntraOpThreads()
+
+
 def run_training(
     cfg: LoopConfig,
     *,
@@ -155,7 +186,7 @@ def run_training(
     Frames come about ``target_frames`` times per run, at least every
     ``MAX_SECONDS_BETWEEN_FRAMES`` and never closer than ``frame_seconds`` (a short run is
     paced so it can be watched). The run stops when the loss stops being finite ("diverged"),
-    when PyTorch raises ("crashed", e.g. a device mismatch on a GPU machine), or after
+    when PyTorch raises ("crashed", e.g. a device mismatch on a GPU machine), after
     ``max_seconds`` ("time_limit"), or when ``should_stop()`` turns true ("stopped": the Stop
     button). The last frame carries the ``Outcome``. Closing the iterator also ends the run.
     """
@@ -164,33 +195,35 @@ def run_training(
     started = time.monotonic()
     code = compile(render_script(cfg), SCRIPT_FILENAME, "exec")
     namespace: dict = {"__name__": "training_loop_lab"}
-    with _SCRIPT_START_LOCK:
+    with _THREADS.single(), _SCRIPT_START_LOCK:
         exec(code, namespace)  # builds data, model and optimizer exactly as the script does
     model, x, y = namespace["model"], namespace["x"], namespace["y"]
-    device = str(namespace["device"])
     initial = {name: p.detach().clone() for name, p in model.named_parameters()}
     frozen = tuple(name for name, p in model.named_parameters() if not p.requires_grad)
 
     losses: list[float] = []
     grad_norms: list[float] = []
-    status, error, diverged_at = "finished", None, None
+    ending = {"status": "finished", "error": None, "diverged_at": None}
     every = max(1, cfg.steps // max(1, target_frames))
     last_frame = time.monotonic()
     steps = namespace["train"]()
-    try:
+
+    def advance() -> bool:
+        """Train until a frame is due (True) or the run has ended (False)."""
+        nonlocal last_frame
         for step, loss in steps:
             losses.append(loss)
             grad_norms.append(_gradient_norm(model))
-            if not math.isfinite(loss):
-                status, diverged_at = "diverged", step
-                break
             now = time.monotonic()
+            if not math.isfinite(loss):
+                ending.update(status="diverged", diverged_at=step)
+                return False
             if now - started > max_seconds:
-                status = "time_limit"
-                break
+                ending["status"] = "time_limit"
+                return False
             if should_stop is not None and should_stop():
-                status = "stopped"
-                break
+                ending["status"] = "stopped"
+                return False
             done = step + 1
             if done < cfg.steps and (
                 done % every == 0 or now - last_frame >= MAX_SECONDS_BETWEEN_FRAMES
@@ -199,15 +232,44 @@ def run_training(
                 if wait > 0:
                     time.sleep(wait)
                 last_frame = time.monotonic()
-                yield Frame(
-                    done, cfg.steps, list(losses), list(grad_norms), _fit_view(cfg, model, x, y)
+                return True
+        return False
+
+    try:
+        while True:
+            with _THREADS.single():
+                try:
+                    due = advance()
+                except RuntimeError as err:
+                    ending.update(status="crashed", error=f"{type(err).__name__}: {err}")
+                    due = False
+                frame = (
+                    Frame(
+                        len(losses),
+                        cfg.steps,
+                        list(losses),
+                        list(grad_norms),
+                        _fit_view(cfg, model, x, y),
+                    )
+                    if due
+                    else None
                 )
-    except RuntimeError as err:
-        status, error = "crashed", f"{type(err).__name__}: {err}"
+            if frame is None:
+                break
+            yield frame  # outside the single-thread stretch: other work may run in this thread
     finally:
         steps.close()
 
+    with _THREADS.single():
+        outcome = _outcome(cfg, model, x, y, initial, frozen, losses, grad_norms, ending, started)
+        fit = _fit_view(cfg, model, x, y) if outcome.status != "crashed" else None
+    yield Frame(len(losses), cfg.steps, losses, grad_norms, fit, outcome)
+
+
+def _outcome(cfg, model, x, y, initial, frozen, losses, grad_norms, ending, started) -> Outcome:
+    status = ending["status"]
     finite = [v for v in losses if math.isfinite(v)]
+    finite_norms = [v for v in grad_norms if math.isfinite(v)]
     weight_change = {
         name: float((p.detach() - initial[name]).abs().max())
         for name, p in model.named_parameters()
@@ -215,28 +277,24 @@ def run_training(
     device_demo = None
     if "device_mismatch" in cfg.failures and status != "crashed":
         device_demo = real_device_mismatch_error(model, x[:4])
-    finite_norms = [v for v in grad_norms if math.isfinite(v)]
-    outcome = Outcome(
+    classified = cfg.task == "classification" and status != "crashed"
+    return Outcome(
         status=status,
         steps_done=len(losses),
-        device=device,
+        device=str(next(model.parameters()).device),
         first_loss=finite[0] if finite else None,
         final_loss=finite[-1] if finite else None,
-        diverged_at=diverged_at,
-        error=error,
+        diverged_at=ending["diverged_at"],
+        error=ending["error"],
         device_error_demo=device_demo,
         weight_change=weight_change,
         frozen_parameters=frozen,
         first_grad_norm=finite_norms[0] if finite_norms else None,
         last_grad_norm=finite_norms[-1] if finite_norms else None,
         loss_rose=_loss_rose(finite),
-        accuracy=_accuracy(model, x, y)
-        if cfg.task == "classification" and status != "crashed"
-        else None,
+        accuracy=_accuracy(model, x, y) if classified else None,
         seconds=time.monotonic() - started,
     )
-    fit = _fit_view(cfg, model, x, y) if status != "crashed" else None
-    yield Frame(len(losses), cfg.steps, losses, grad_norms, fit, outcome)
 
 
 def run_to_end(cfg: LoopConfig, **kwargs) -> Outcome:

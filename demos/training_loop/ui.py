@@ -45,6 +45,7 @@ from demos.ui_common import event_api
 RUN_CONCURRENCY_ID = "training_loop_run"
 TRAINING_PREFIX = "Training…"
 MAX_AUTOGRAD_VARIABLES = 3
+MAX_PLOT_POINTS = 300
 FIT_COLORS = {
     "data": "#9ca3af",
     "model": "#dc2626",
@@ -98,18 +99,25 @@ def _config_from_widgets(*values) -> LoopConfig:
         raise gr.Error(str(err)) from None
 
 
-def _finite(values: list[float]) -> list[tuple[int, float]]:
-    return [(i, v) for i, v in enumerate(values) if math.isfinite(v)]
+def _plotted(values: list[float]) -> list[tuple[int, float]]:
+    """(step, value) pairs to draw: inf and NaN left out (a plot cannot draw them), and long
+    runs thinned to every k-th step plus the last, so the browser redraws a few hundred points
+    per update instead of thousands."""
+    points = [(i, v) for i, v in enumerate(values) if math.isfinite(v)]
+    if len(points) <= MAX_PLOT_POINTS:
+        return points
+    stride = math.ceil(len(points) / MAX_PLOT_POINTS)
+    return points[::stride] + ([points[-1]] if (len(points) - 1) % stride else [])
 
 
 def loss_frame(frame: Frame) -> pd.DataFrame:
-    """The loss of every step so far (inf and NaN left out: a plot cannot draw them)."""
-    return pd.DataFrame(_finite(frame.losses), columns=["step", "loss"])
+    """The loss per step so far."""
+    return pd.DataFrame(_plotted(frame.losses), columns=["step", "loss"])
 
 
 def grad_norm_frame(frame: Frame) -> pd.DataFrame:
-    """The total gradient norm of every step so far, as the optimizer saw it."""
-    return pd.DataFrame(_finite(frame.grad_norms), columns=["step", "gradient norm"])
+    """The total gradient norm per step so far, as the optimizer saw it."""
+    return pd.DataFrame(_plotted(frame.grad_norms), columns=["step", "gradient norm"])
 
 
 def fit_frame(task: str, frame: Frame) -> pd.DataFrame:

@@ -102,12 +102,23 @@ def test_tab_link_and_autograd_panel(app_url, page):
     expect(table).not_to_contain_text("❌")
 
 
+def _set_number(page, label, value):
+    field = page.get_by_label(f"number input for {label}")
+    field.fill(value)
+    field.press("Enter")
+
+
 def test_stop_cancels_a_long_run(app_url, page):
     open_lab(page, app_url)
+    # A short run first: the plot library loads on the first frame, which on a busy machine
+    # keeps the page from taking clicks for a moment.
+    _set_number(page, "Steps", "10")
+    expect(code_text(page)).to_contain_text("STEPS = 10")
+    run(page)
+    expect(status(page)).to_contain_text("Finished 10 of 10 steps", timeout=RUN_TIMEOUT)
+    expect(page.locator(".training-loop-loss-plot g.mark-line path")).to_have_count(1)
     for label, value in [("Steps", "3000"), ("Hidden size", "256"), ("Batch size", "256")]:
-        field = page.get_by_label(f"number input for {label}")
-        field.fill(value)
-        field.press("Enter")
+        _set_number(page, label, value)
     expect(code_text(page)).to_contain_text("STEPS = 3000")
     expect(code_text(page)).to_contain_text("HIDDEN_SIZE = 256")
     run(page)

@@ -63,9 +63,10 @@ def test_run_streams_several_plot_updates_and_a_diagnosis(client):
     # The client leaves out the button update and the session state: four outputs remain.
     loss_plot, grad_plot, fit_plot, status = updates[-1]
     assert "Finished 500 of 500 steps" in status
-    assert len(grad_plot["value"]["data"]) == DEFAULT.steps
-    rows = loss_plot["value"]["data"]
-    assert len(rows) == DEFAULT.steps and rows[-1][1] < rows[0][1]
+    assert grad_plot["value"]["data"][-1][0] == DEFAULT.steps - 1
+    rows = loss_plot["value"]["data"]  # thinned for the browser, first and last step kept
+    assert rows[0][0] == 0 and rows[-1][0] == DEFAULT.steps - 1
+    assert rows[-1][1] < rows[0][1]
     assert {r[2] for r in fit_plot["value"]["data"]} == {"data", "model"}
 
 
@@ -163,3 +164,13 @@ def test_fix_and_run_applies_the_fix_then_trains():
     assert (failures, learning_rate, clip_grad, max_grad_norm, switches) == ([], 0.1, True, 1.0, [])
     status = updates[-1][8]
     assert status.startswith("Finished 500 of 500 steps")
+
+
+def test_long_runs_are_thinned_for_the_plot_but_keep_the_last_step():
+    from demos.training_loop.runner import Frame
+    from demos.training_loop.ui import MAX_PLOT_POINTS, loss_frame
+
+    losses = [float(i) for i in range(2999)] + [float("nan")]
+    table = loss_frame(Frame(3000, 3000, losses, losses, None))
+    assert len(table) <= MAX_PLOT_POINTS + 1
+    assert table["step"].iloc[0] == 0 and table["step"].iloc[-1] == 2998

@@ -190,3 +190,9 @@ def test_should_stop_ends_the_run_with_a_last_frame():
     outcome = frames[-1].outcome
     assert outcome.status == "stopped"
     assert outcome.steps_done == 51
+
+
+def test_a_run_gives_torch_its_thread_setting_back():
+    before = torch.get_num_threads()
+    run_to_end(LoopConfig(steps=30))
+    assert torch.get_num_threads() == before
