@@ -82,7 +82,9 @@ def _softmax_rows(logits) -> list[list[float]]:
     return torch.softmax(logits.float(), dim=-1).tolist()
 
 
-def classify_posts(texts: Sequence[str], model_ref: str | None = None) -> list[dict[str, float]]:
+def classify_posts(
+    texts: Sequence[str], model_ref: str | None = None, progress: hub.ProgressCallback | None = None
+) -> list[dict[str, float]]:
     """Confidences ``{"advice": p, "venting": 1 - p}`` for each (already cleaned) post.
 
     One padded batch per call, so a list of posts costs about as much as its longest post times
@@ -91,7 +93,7 @@ def classify_posts(texts: Sequence[str], model_ref: str | None = None) -> list[d
     import torch
 
     ref = model_ref or _require_classifier()
-    model, tokenizer = hub.load_model(ref, "sequence-classification")
+    model, tokenizer = hub.load_model(ref, "sequence-classification", progress=progress)
     encoded = tokenizer(
         list(texts),
         truncation=True,
@@ -135,13 +137,17 @@ def _require_classifier() -> str:
 
 
 def zero_shot_posts(
-    texts: Sequence[str], model_ref: str | None = None, from_visitor: bool = False
+    texts: Sequence[str],
+    model_ref: str | None = None,
+    from_visitor: bool = False,
+    progress: hub.ProgressCallback | None = None,
 ) -> list[dict[str, float]]:
     """Zero-shot confidences from an NLI model: no training, only the two label descriptions."""
     classifier = _cap_length(
         hub.load_pipeline(
             "zero-shot-classification",
             model_ref or settings().zero_shot_model,
+            progress,
             from_visitor=from_visitor,
         )
     )
@@ -168,7 +174,10 @@ def default_model(task_name: str) -> str:
 
 
 def run_other_task(
-    task_name: str, text: str, model_ref: str | None = None
+    task_name: str,
+    text: str,
+    model_ref: str | None = None,
+    progress: hub.ProgressCallback | None = None,
 ) -> str | dict[str, float]:
     """The same post through another task; a dict of confidences or a generated text.
 
@@ -180,21 +189,28 @@ def run_other_task(
     from_visitor = chosen != configured
     post = clean_post(text)
     if task_name == "zero-shot":
-        return zero_shot_posts([post.text], chosen, from_visitor)[0]
+        return zero_shot_posts([post.text], chosen, from_visitor, progress)[0]
     if task_name == "sentiment":
         classifier = hub.load_pipeline("text-classification", chosen, from_visitor=from_visitor)
         scores = classifier(post.text, top_k=None, truncation=True)
         return {str(item["label"]): float(item["score"]) for item in scores}
     if from_visitor:
         hub.check_allowed(chosen)
-    return summarise(post.text, chosen) or "(the model generated nothing)"
+    return summarise(post.text, chosen, progress=progress) or "(the model generated nothing)"
 
 
-def summarise(text: str, model_ref: str | None = None, max_new_tokens: int = 48) -> str:
+def summarise(
+    text: str,
+    model_ref: str | None = None,
+    max_new_tokens: int = 48,
+    progress: hub.ProgressCallback | None = None,
+) -> str:
     """A short summary from a T5-family model (T5 reads the task from a text prefix)."""
     import torch
 
-    model, tokenizer = hub.load_model(model_ref or settings().t5_model, "seq2seq-lm")
+    model, tokenizer = hub.load_model(
+        model_ref or settings().t5_model, "seq2seq-lm", progress=progress
+    )
     encoded = tokenizer(
         "summarize: " + text, truncation=True, max_length=512, return_tensors="pt"
     ).to(model.device)

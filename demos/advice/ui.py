@@ -52,7 +52,7 @@ def _fine_tuned_code() -> str:
     return inference.pipeline_code("fine-tuned", served_classifier() or "models/advice-minilm")
 
 
-def classify_batch(posts: list[str]) -> tuple[list, list, list]:
+def classify_batch(posts: list[str], progress=None) -> tuple[list, list, list]:
     """Batched event: zero-shot and fine-tuned confidences plus a note for each post.
 
     Batched requests share one forward pass per model. Nothing is raised here (one visitor's bad
@@ -70,10 +70,15 @@ def classify_batch(posts: list[str]) -> tuple[list, list, list]:
     fine_tuned: list = [None] * len(posts)
     indices = list(cleaned)
     texts = [cleaned[index].text for index in indices]
-    for target, run, name in (
-        (zero_shot, inference.zero_shot_posts, "zero-shot"),
-        (fine_tuned, inference.classify_posts, "fine-tuned"),
-    ):
+    runs = (
+        (zero_shot, lambda batch: inference.zero_shot_posts(batch, progress=progress), "zero-shot"),
+        (
+            fine_tuned,
+            lambda batch: inference.classify_posts(batch, progress=progress),
+            "fine-tuned",
+        ),
+    )
+    for target, run, name in runs:
         if not texts:
             break
         try:
@@ -91,8 +96,13 @@ def classify_batch(posts: list[str]) -> tuple[list, list, list]:
     return zero_shot, fine_tuned, notes
 
 
-def _classify_one(post: str):
-    zero_shot, fine_tuned, notes = classify_batch([post])
+def _classify_batch_event(posts: list[str]) -> tuple[list, list, list]:
+    """Batched endpoint: several visitors' posts in one forward pass per model."""
+    return classify_batch(posts)
+
+
+def _classify_one(post: str, progress=gr.Progress()):  # noqa: B008 (Gradio injects it)
+    zero_shot, fine_tuned, notes = classify_batch([post], progress)
     return zero_shot[0], fine_tuned[0], notes[0], _model_markdown("fine-tuned"), _fine_tuned_code()
 
 
@@ -115,9 +125,14 @@ def _fine_tune(progress=gr.Progress()):  # noqa: B008 (Gradio injects the tracke
         raise _error(str(error)) from None
 
 
-def _other_task(task_name: str, post: str, model_ref: str | None):
+def _other_task(
+    task_name: str,
+    post: str,
+    model_ref: str | None,
+    progress=gr.Progress(),  # noqa: B008 (Gradio injects it)
+):
     try:
-        result = inference.run_other_task(task_name, post, model_ref)
+        result = inference.run_other_task(task_name, post, model_ref, progress)
         code, diff = inference.code_difference(task_name, model_ref)
     except (inference.PostError, hub.HubError) as error:
         raise _error(str(error)) from None
@@ -197,7 +212,7 @@ def build(expose_api: bool = True) -> None:
     # The same work as a batched endpoint: concurrent API callers share forward passes.
     gr.on(
         triggers=[post.submit],
-        fn=classify_batch,
+        fn=_classify_batch_event,
         inputs=post,
         outputs=[zero_shot_label, fine_tuned_label, note],
         batch=True,
