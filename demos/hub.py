@@ -35,7 +35,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -520,9 +520,3 @@ class _translate_errors:
                 f"The model '{self.ref}' could not be downloaded: the Hub is not reachable."
             ) from exc
         return False
-
-
-def preload(refs: Iterable[tuple[str, str]]) -> None:
-    """Load ``(kind, ref)`` pairs now (e.g. at Space start-up, in a background thread)."""
-    for kind, ref in refs:
-        load_model(ref, kind)  # type: ignore[arg-type]

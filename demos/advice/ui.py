@@ -12,7 +12,7 @@ import gradio as gr
 
 from demos import hub
 from demos.advice import in_place, inference, search
-from demos.advice.config import ZERO_SHOT_CANDIDATES, served_classifier, settings
+from demos.advice.config import served_classifier, settings
 from demos.advice.dataset import DEFAULT_POSTS
 from demos.ui_common import event_api
 
@@ -288,4 +288,3 @@ def build(expose_api: bool = True) -> None:
     hub.register_allowed(
         settings().zero_shot_model, settings().sentiment_model, settings().t5_model
     )
-    _ = ZERO_SHOT_CANDIDATES  # the hypotheses are shown in the zero-shot code above

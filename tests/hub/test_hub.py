@@ -60,6 +60,14 @@ def test_visitor_local_path_needs_the_allowlist(tiny_classifier, monkeypatch):
     assert hub.is_allowed("foo/bar")
 
 
+def test_a_loaded_model_is_still_not_a_visitors_pick(tiny_classifier):
+    hub.load_model(tiny_classifier)  # the operator's configured model, now cached
+    with pytest.raises(hub.ModelNotAllowed):
+        hub.load_model(tiny_classifier, from_visitor=True)
+    with pytest.raises(hub.ModelNotAllowed):
+        hub.load_pipeline("text-classification", tiny_classifier, from_visitor=True)
+
+
 def test_registered_models_are_allowed(tiny_classifier):
     assert not hub.is_allowed(tiny_classifier)
     hub.register_allowed(tiny_classifier, None)
