@@ -21,6 +21,9 @@ from demos import hub
 from demos.lab.config import HUB_SMOLLM2_135M, LabConfig, smollm2_gguf_path
 
 Message = dict[str, str]
+# The checkpoint's own dtype: bf16 for today's instruct models on a GPU, fp32 for the converted
+# SmolLM2 (bf16 matmuls are several times slower than fp32 on this kind of CPU).
+MODEL_DTYPE = "auto"
 # Sampling defaults written into the converted SmolLM2 folder, so `transformers serve` samples too.
 SMOLLM2_GENERATION = {
     "do_sample": True,
@@ -297,7 +300,7 @@ def _stream_local(
     import torch
     from transformers import DynamicCache, TextIteratorStreamer
 
-    model, tokenizer = hub.load_model(ref, "causal-lm")
+    model, tokenizer = hub.load_model(ref, "causal-lm", dtype=MODEL_DTYPE)
     inputs = tokenizer.apply_chat_template(
         messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
     ).to(model.device)
@@ -387,7 +390,9 @@ class LocalBackend:
         self._zerogpu_duration = config.zerogpu_duration
         self._cache_tokens = config.prefix_cache_tokens
         try:
-            self._model, self._tokenizer = hub.load_model(self.ref, "causal-lm", progress=progress)
+            self._model, self._tokenizer = hub.load_model(
+                self.ref, "causal-lm", dtype=MODEL_DTYPE, progress=progress
+            )
         except hub.HubError as exc:
             raise BackendUnavailable(str(exc)) from None
         self.context_tokens = min(
