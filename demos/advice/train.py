@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from demos.advice.config import LABELS, settings
-from demos.advice.dataset import Posts, load_posts, parse_label_map
+from demos.advice.dataset import DatasetError, Posts, load_posts, parse_label_map
 
 ProgressCallback = Callable[[float, str], Any]
 
@@ -499,7 +499,12 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
 
 
 def main(argv: list[str] | None = None) -> None:
-    result = train(parse_args(argv))
+    from demos.hub import HubError
+
+    try:
+        result = train(parse_args(argv))
+    except (HubError, DatasetError) as error:  # a sentence, not a traceback
+        raise SystemExit(f"error: {error}") from None
     if result.num_processes == 1 or int(os.environ.get("RANK", "0")) == 0:
         summary = {k: v for k, v in asdict(result).items() if k != "history"}
         print(json.dumps(summary, indent=2))

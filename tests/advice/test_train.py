@@ -121,3 +121,9 @@ def test_push_to_hub_offline_fails_before_training(advice_env, monkeypatch):
     with pytest.raises(hub.HubUnavailable):
         train(tiny_config(advice_env, push_to_hub="me/advice-classifier"))
     assert not (advice_env["output"] / "config.json").exists()
+
+
+def test_command_line_errors_are_sentences(advice_env, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(SystemExit, match="offline"):
+        main(["--dataset", "someone/reddit-advice-vs-vent", "--output", str(advice_env["output"])])
