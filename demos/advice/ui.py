@@ -202,7 +202,7 @@ def build(expose_api: bool = True) -> None:
         train_button = gr.Button("Fine-tune now")
         train_status = gr.Markdown(elem_classes="advice-train-status")
 
-    pick.change(lambda text: text or "", pick, post, **event_api("advice_pick", expose_api))
+    pick.change(lambda text: text or "", pick, post, **event_api("advice_pick", expose_api, internal=True))
     classify_button.click(
         _classify_one,
         post,
@@ -232,7 +232,7 @@ def build(expose_api: bool = True) -> None:
         fn=lambda: (_model_markdown("fine-tuned"), _fine_tuned_code()),
         inputs=None,
         outputs=[fine_tuned_info, fine_tuned_code],
-        **event_api("advice_model_info", expose_api),
+        **event_api("advice_model_info", expose_api, internal=True),
     )
 
     gr.Markdown("## Change two lines\nThe same post through another task of `pipeline()`.")

@@ -398,12 +398,12 @@ def _build_autograd_panel(expose_api: bool) -> None:
         choose_expression,
         expression,
         numbers,
-        **event_api("training_loop_autograd_expression", expose_api),
+        **event_api("training_loop_autograd_expression", expose_api, internal=True),
     ).then(
         run_backward,
         inputs,
         [snippet, table],
-        **event_api("training_loop_autograd_refresh", expose_api),
+        **event_api("training_loop_autograd_refresh", expose_api, internal=True),
     )
     gr.on(
         [backward_button.click, twice.change],
@@ -521,12 +521,12 @@ def build(expose_api: bool = True) -> None:
     ]
     run_outputs = [loss_plot, grad_plot, fit_plot, status, fix_button, problems]
 
-    task.change(change_task, task, loss, **event_api("training_loop_task", expose_api))
+    task.change(change_task, task, loss, **event_api("training_loop_task", expose_api, internal=True))
     failures.input(
         toggle_switches,
         [task, failures, switches_before],
         [optimizer, learning_rate, clip_grad, switches_before],
-        **event_api("training_loop_switches", expose_api),
+        **event_api("training_loop_switches", expose_api, internal=True),
     )
     gr.on(
         [s.change for s in settings],
@@ -556,5 +556,5 @@ def build(expose_api: bool = True) -> None:
     # Stop ends a running run from the inside (its last frame says so); the cancel that follows
     # only removes a run still waiting in the queue.
     stop_button.click(
-        stop_run, None, None, queue=False, **event_api("training_loop_stop", expose_api)
-    ).then(None, cancels=[run_event, fix_event], **event_api("training_loop_cancel", expose_api))
+        stop_run, None, None, queue=False, **event_api("training_loop_stop", expose_api, internal=True)
+    ).then(None, cancels=[run_event, fix_event], **event_api("training_loop_cancel", expose_api, internal=True))
