@@ -6,9 +6,10 @@ Three cases, each the median of ``--runs`` replies to a real scenario's prompt (
 the character's opening, a learner message, the hidden steering line):
 
 * cold: nothing cached (the first reply of a process, model already loaded);
-* warm: after the scenario was opened (the lab reads persona and opening into the prefix cache
-  when a scenario starts), so only the learner's message is new;
-* turn 3: a third message in the same conversation, reusing the cache of the previous turns.
+* warm: after the scenario was opened (the lab reads persona, opening and the first steering
+  line into the prefix cache when a scenario starts), so only the learner's message is new;
+* turn 3: a third message in the same conversation (after each reply the lab reads the
+  conversation and the next steering line into the cache while the learner types).
 
     .venv/bin/python bench/lab.py                      # SmolLM2-135M-Instruct on this CPU
     python3 bench/lab.py --random smollm2-1.7b --tokenizer DIR --out bench/results/lab_gpu.md
@@ -35,7 +36,8 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 from demos.course import load_course  # noqa: E402
 from demos.lab import backends  # noqa: E402
 from demos.lab.config import load_config  # noqa: E402
-from demos.lab.prompts import fact_for_points, persona_prompt, prompt_texts  # noqa: E402
+from demos.lab.prompts import persona_prompt  # noqa: E402
+from demos.lab.session import LabEngine  # noqa: E402
 
 # Shapes of public instruct models (from their config.json), for --random.
 SHAPES = {
@@ -89,22 +91,30 @@ def build_random_model(shape: str, tokenizer_dir: Path) -> Path:
     return folder
 
 
-def timed_reply(backend, messages, max_new_tokens: int) -> tuple[float, float, int, str]:
-    """(seconds to the first piece, tokens per second after it, tokens, text) for one reply."""
+def timed_reply(engine, session, text: str) -> tuple[float, float, int]:
+    """(seconds from Send to the first piece on screen, tokens per second after it, tokens).
+
+    Goes through ``LabEngine.reply`` exactly as the UI does: score the message (MiniLM), build
+    the prompt, stream; the warm-up of the next prompt that follows each reply is not timed.
+    """
     start = time.perf_counter()
-    first = None
-    text = ""
-    stream = backend.stream(
-        messages, max_new_tokens=max_new_tokens, time_limit_s=120.0, temperature=0.7
-    )
-    for piece in stream:
-        if first is None:
-            first = time.perf_counter()
-        text += piece
-    end = time.perf_counter()
-    tokens = stream.tokens
-    rate = (tokens - 1) / (end - first) if first and tokens > 1 and end > first else float("nan")
-    return (first or end) - start, rate, tokens, text
+    first = end = None
+    updates = engine.reply(session, text)
+    for update in updates:
+        if first is None and session.messages[-1]["role"] == "assistant":
+            if session.messages[-1]["content"]:
+                first = time.perf_counter()
+        if update.done:
+            end = time.perf_counter()
+            break
+    for _ in updates:  # the warm-up of the next prompt, after the reply is complete
+        pass
+    reply = session.messages[-1]["content"]
+    backend = backends.LocalBackend(engine.config)
+    tokens = backend.count_tokens(reply)
+    first = first or end
+    rate = (tokens - 1) / (end - first) if tokens > 1 and end > first else float("nan")
+    return first - start, rate, tokens
 
 
 def main() -> None:
@@ -123,57 +133,43 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    config = load_config()
     ref = args.model
     if args.random:
         ref = str(build_random_model(args.random, args.tokenizer))
+    os.environ.update({"LAB_BACKEND": "local", "LAB_MAX_NEW_TOKENS": str(args.max_new_tokens)})
+    os.environ.update({"LAB_TEMPERATURE": "0.7", "LAB_TIME_LIMIT_S": "120"})
+    if ref:
+        os.environ.update({"LAB_CPU_MODEL": ref, "LAB_GPU_MODEL": ref})
+    config = load_config()
     setup_start = time.perf_counter()
-    backend = backends.LocalBackend(config, ref=ref)
+    backend = backends.LocalBackend(config)
     load_s = time.perf_counter() - setup_start
     device = str(backend._model.device)
     cache = backends.prefix_cache(backend.ref, config.prefix_cache_tokens)
-
     scenario = load_course().scenarios[0]
-    system = persona_prompt(scenario)
-    steer = prompt_texts().steer.format(fact=fact_for_points(scenario)[scenario.rubric[2].id])
-    opening = [
-        {"role": "system", "content": system},
-        {"role": "assistant", "content": scenario.opening},
-    ]
+    engine = LabEngine([scenario], config)
 
-    def turn(history, text):
-        return [*history, {"role": "user", "content": text}, {"role": "system", "content": steer}]
-
-    # One untimed reply: kernels, allocator and thread pools warmed up (the app is not measured
-    # on its very first call either: it loads the model when a scenario opens).
-    timed_reply(backend, turn(opening, "Hello."), 8)
-    rows = []
-    cases = {
+    # One untimed conversation: kernels, allocator, thread pools and MiniLM warmed up (the app
+    # loads both models when a scenario opens, before the learner writes).
+    timed_reply(engine, engine.start(scenario.lesson_id), "Hello.")
+    cases: dict[str, list[tuple[float, float, int]]] = {
         "cold (nothing cached)": [],
         "warm (scenario opened)": [],
         "turn 3 (conversation cached)": [],
     }
-    prompt_tokens = {}
     for run in range(args.runs):
         text = LEARNER[run % len(LEARNER)] + f" (run {run})"
         cache.clear()
-        messages = turn(opening, text)
-        prompt_tokens["cold (nothing cached)"] = backend.count_tokens(
-            " ".join(m["content"] for m in messages)
+        cases["cold (nothing cached)"].append(
+            timed_reply(engine, engine.start(scenario.lesson_id), text)
         )
-        cases["cold (nothing cached)"].append(timed_reply(backend, messages, args.max_new_tokens))
         cache.clear()
-        backend.warm(opening)
-        cases["warm (scenario opened)"].append(timed_reply(backend, messages, args.max_new_tokens))
-        history = list(opening)
-        for step in range(2):
-            # The reply is kept as the app keeps it: its text goes back into the history.
-            asked = turn(history, LEARNER[step])
-            reply = timed_reply(backend, asked, 24)[3].strip() or "Go on."
-            history = [*asked, {"role": "assistant", "content": reply}]
-        cases["turn 3 (conversation cached)"].append(
-            timed_reply(backend, turn(history, text), args.max_new_tokens)
-        )
+        session = engine.start(scenario.lesson_id)
+        engine.warm(session)
+        cases["warm (scenario opened)"].append(timed_reply(engine, session, text))
+        timed_reply(engine, session, LEARNER[(run + 1) % len(LEARNER)])
+        cases["turn 3 (conversation cached)"].append(timed_reply(engine, session, text))
+    rows = []
     for name, results in cases.items():
         firsts = [r[0] for r in results]
         rates = [r[1] for r in results if r[1] == r[1]]
@@ -186,23 +182,23 @@ def main() -> None:
     where = gpu or f"{platform.processor() or platform.machine()}, {args.threads} threads"
     dtype = str(backend._model.dtype).replace("torch.", "")
     name = f"random-weight {args.random}" if args.random else Path(backend.ref).name
-    model_name = f"{name} ({dtype})"
+    system_tokens = backend.count_tokens(persona_prompt(scenario))
     lines = [
-        f"Lab local backend: {model_name} on {device} ({where}); torch {torch.__version__}; "
+        f"Lab local backend: {name} ({dtype}) on {device} ({where}); torch {torch.__version__}; "
         f"load {load_s:.1f} s; {args.runs} runs per case, median; replies up to "
-        f"{args.max_new_tokens} new tokens, sampling at 0.7; system prompt about "
-        f"{backend.count_tokens(system)} tokens.",
+        f"{args.max_new_tokens} new tokens, sampling at 0.7; persona prompt {system_tokens} tokens; "
+        "timed from the learner's Send (coverage scoring included) to the first text on screen.",
         "",
         "| case | first token, median (s) | first token, worst (s) | tokens/s after the first | tokens per reply |",
         "|---|---|---|---|---|",
         *rows,
     ]
-    if not args.random:
+    if not gpu:
         try:
             load_average = ", ".join(f"{x:.1f}" for x in os.getloadavg())
             lines += [
                 "",
-                f"Load average during the run: {load_average} (other work on the machine).",
+                f"Load average at the end: {load_average} (1, 5, 15 min; 2 cores, other work on the machine).",
             ]
         except OSError:
             pass

@@ -307,12 +307,30 @@ def _stream_local(
     prompt_ids = inputs["input_ids"][0].tolist()
 
     class CountingStreamer(TextIteratorStreamer):
+        """Counts generated tokens and hands text on after every token, not every word: the
+        learner sees the first token as soon as it exists (a piece that would end inside a
+        multi-byte character waits for the next token)."""
+
         generated: list[int] = []
 
         def put(self, value):
-            if self.next_tokens_are_prompt is False:
-                self.generated = self.generated + value.reshape(-1).tolist()
-            super().put(value)
+            if self.skip_prompt and self.next_tokens_are_prompt:
+                self.next_tokens_are_prompt = False
+                return
+            ids = value.reshape(-1).tolist()
+            self.generated = self.generated + ids
+            self.token_cache.extend(ids)
+            text = self.tokenizer.decode(self.token_cache, **self.decode_kwargs)
+            if text.endswith("\ufffd"):
+                return
+            printable = text[self.print_len :]
+            if text.endswith("\n"):  # a finished line never changes again: start afresh
+                self.token_cache = []
+                self.print_len = 0
+            else:
+                self.print_len = len(text)
+            if printable:
+                self.on_finalized_text(printable)
 
     streamer = CountingStreamer(
         tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=time_limit_s + 30

@@ -116,17 +116,22 @@ class LabEngine:
         return session
 
     def warm(self, session: LabSession, token: str | None = None) -> None:
-        """Let the local model read the persona and opening now, when it will answer first."""
+        """Let the local model read, now, what the next prompt will begin with: the persona,
+        the conversation so far and the next steering line (the learner is still typing)."""
         if self._order(session, token)[0] != "local":
             return
         scenario = self.scenario(session.scenario_id)
+        steer = self.steer_message(scenario, session.coverage)
+        messages = [{"role": "system", "content": persona_prompt(scenario)}, *session.messages]
         try:
             backend = backends.LocalBackend(self.config)
-            backend.warm(
-                [{"role": "system", "content": persona_prompt(scenario)}, *session.messages]
+            budget = backend.context_tokens - self.config.max_new_tokens
+            trimmed = trim_to_context(
+                messages[0]["content"], messages[1:], backend.count_tokens, budget
             )
+            backend.warm([*trimmed.messages, *([steer] if steer else [])])
         except backends.BackendUnavailable:
-            return  # the first reply will say so
+            return  # the next reply will say so
 
     def preview(self, session: LabSession, draft: str) -> Coverage:
         """Coverage of the learner's messages plus a draft not yet sent (embeddings only: fast)."""
@@ -143,21 +148,33 @@ class LabEngine:
             return None
         return self.steer_facts(scenario)[coverage.uncovered[0].id]
 
-    def prompt_messages(self, session: LabSession, backend) -> tuple[str, list[dict[str, str]]]:
+    def steer_message(self, scenario: Scenario, coverage: Coverage | None) -> dict[str, str] | None:
+        """The hidden steering line as a system message, or None when every point is covered."""
+        fact = self.steer_fact(scenario, coverage)
+        return (
+            {"role": "system", "content": prompt_texts().steer.format(fact=fact)} if fact else None
+        )
+
+    def prompt_messages(
+        self, session: LabSession, backend, earlier: Coverage | None
+    ) -> tuple[str, list[dict[str, str]]]:
         """The system prompt and the history to send, steering placed as ``backend`` prefers.
 
-        A local model gets the steering line as a hidden system message after the learner's
-        message (kept in the session, so the next prompt extends this one and reuses its cache);
-        a hosted model gets it at the end of the system prompt.
+        A hosted model gets the steering line at the end of its system prompt, aimed with the
+        coverage that includes the newest message. A local model gets it as a hidden system
+        message just before the newest message, aimed with the ``earlier`` coverage: that line
+        is known (and read into the prefix cache, see :meth:`warm`) before the learner writes,
+        so only the learner's own words are new when the message arrives. The line stays in the
+        session, so each prompt extends the previous one.
         """
         scenario = self.scenario(session.scenario_id)
-        fact = self.steer_fact(scenario, session.coverage)
         if backend.steer_in_system_prompt:
             history = [m for m in session.messages if m["role"] != "system"]
-            return persona_prompt(scenario, fact), history
-        if fact:
-            line = prompt_texts().steer.format(fact=fact)
-            session.messages.append({"role": "system", "content": line})
+            return persona_prompt(scenario, self.steer_fact(scenario, session.coverage)), history
+        before_newest = session.messages[-2] if len(session.messages) > 1 else None
+        steer = self.steer_message(scenario, earlier)
+        if steer and (before_newest is None or before_newest["role"] != "system"):
+            session.messages.insert(len(session.messages) - 1, steer)
         return persona_prompt(scenario), list(session.messages)
 
     # ------------------------------------------------------------------ backends
@@ -216,6 +233,8 @@ class LabEngine:
         text, clipped = clip_text(text, self.config.max_message_chars)
         if clipped:
             notices.append(texts.clipped_notice.format(chars=f"{self.config.max_message_chars:,}"))
+        start = len(session.messages)
+        earlier = session.coverage
         session.messages.append({"role": "user", "content": text})
         session.coverage = score_by_embeddings(scenario, session.learner_messages(), self.embedder)
         yield ReplyUpdate(session.coverage, " ".join(notices))
@@ -230,13 +249,12 @@ class LabEngine:
             return
 
         answer = {"role": "assistant", "content": ""}
-        steer_count = len(session.messages)
         stream = None
+        backend = None
         for name in self._order(session, token):
             try:
                 backend = self._backend(name, token)
-                del session.messages[steer_count:]  # a steering line from a failed backend
-                system, history = self.prompt_messages(session, backend)
+                system, history = self.prompt_messages(session, backend, earlier)
                 budget = backend.context_tokens - self.config.max_new_tokens
                 trimmed = trim_to_context(system, history, backend.count_tokens, budget)
                 stream = backend.stream(
@@ -255,7 +273,7 @@ class LabEngine:
                     session.remote_failed_at = time.monotonic()
                     notices.append(texts.fallback_notice.format(reason=exc.reason))
                     continue
-                del session.messages[steer_count - 1 :]  # the learner may send it again
+                del session.messages[start:]  # the learner may send it again
                 raise NoBackend(
                     f"The character cannot answer right now: {exc.reason}. Try again in a moment."
                 ) from None
@@ -280,6 +298,8 @@ class LabEngine:
                 scenario, session.learner_messages(), self.embedder, judge
             )
         yield ReplyUpdate(session.coverage, notice, done=True)
+        if backend is not None and backend.kind == "local":
+            self.warm(session, token)
 
     def end(self, session: LabSession, token: str | None = None) -> Debrief:
         """Score the conversation and write the coach's feedback."""

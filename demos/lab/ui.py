@@ -199,19 +199,28 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
         api_visibility="private",
     )
 
-    def preview_coverage(draft: str, scenario_id: str, session: LabSession | None):
+    def preview_coverage(
+        draft: str,
+        scenario_id: str,
+        session: LabSession | None,
+        oauth_token: gr.OAuthToken | None = None,
+    ):
         """Coverage of the points if the draft were sent now."""
         try:
             if session is None or session.scenario_id != scenario_id:
+                # The learner started typing in the scenario shown at page load: open it now,
+                # so the model has read the persona by the time the message is sent.
                 session = engine.start(scenario_id)
-            return meter_markdown(engine.preview(session, draft or ""))
+                engine.warm(session, _token(oauth_token))
+                return meter_markdown(engine.preview(session, draft or "")), session
+            return meter_markdown(engine.preview(session, draft or "")), gr.skip()
         except Exception as exc:
             raise _learner_error(exc) from None
 
     message.change(
         preview_coverage,
         inputs=[message, scenario_pick, state],
-        outputs=[meter],
+        outputs=[meter, state],
         trigger_mode="always_last",
         show_progress="hidden",
         **event_api("lab_preview", expose_api),

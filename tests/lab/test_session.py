@@ -3,6 +3,8 @@ escape attempts, the instruction-echo guard and the prefix cache."""
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from demos.course import load_course
@@ -121,20 +123,26 @@ def test_empty_messages_and_unknown_scenarios_are_explained(engine, scenarios):
         engine.start("no-such-lesson")
 
 
-def test_the_next_prompt_reuses_the_cached_prefix(engine, scenarios, local_env):
+def test_only_the_learners_new_words_are_read_when_a_message_arrives(engine, scenarios, local_env):
+    """After each reply (and when a scenario opens) the persona, the conversation and the next
+    steering line are already in the prefix cache: a new message costs only its own tokens."""
     session = engine.start(scenarios[0].lesson_id)
-    engine.warm(session)
     cache = backends.prefix_cache(str(local_env), engine.config.prefix_cache_tokens)
-    run_turn(engine, session, "We wait for the release, then pilot Lightning.")
+    cache.clear()
+    engine.warm(session)
     backend = backends.LocalBackend(engine.config)
-    system, history = engine.prompt_messages(session, backend)
-    ids = backend._tokenizer.apply_chat_template(
-        [{"role": "system", "content": system}, *history], add_generation_prompt=True
-    )
-    ids = ids["input_ids"] if isinstance(ids, dict) or hasattr(ids, "keys") else ids
-    reused, length = cache.lookup(list(ids))
-    assert reused is not None
-    assert length >= len(ids) - 60  # only the newest steering line is new
+    for text in ("We wait for the release, then pilot Lightning.", "The NaN bug cost two days."):
+        upcoming = copy.deepcopy(session)
+        upcoming.messages.append({"role": "user", "content": text})
+        system, history = engine.prompt_messages(upcoming, backend, session.coverage)
+        ids = backend._tokenizer.apply_chat_template(
+            [{"role": "system", "content": system}, *history], add_generation_prompt=True
+        )
+        ids = list(ids["input_ids"] if hasattr(ids, "keys") else ids)
+        _, reused = cache.lookup(ids)
+        new_tokens = len(ids) - reused
+        assert new_tokens <= backend.count_tokens(text) + 12, (new_tokens, len(ids))
+        run_turn(engine, session, text)  # the reply, then the warm-up of what comes next
 
 
 def test_a_new_lesson_card_adds_a_scenario(local_env, tmp_path, scenarios):
