@@ -109,11 +109,9 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
-def leaks_instructions(reply: str, scenario: Scenario) -> bool:
-    """True when ``reply`` repeats six or more words in a row of the hidden instructions.
-
-    Facts and the character's own name/role may be repeated freely; the instruction lines may not.
-    """
+@lru_cache(maxsize=64)
+def _hidden_windows(scenario: Scenario) -> frozenset[tuple[str, ...]]:
+    """Every run of six words of the hidden instructions that is not also part of a fact."""
     hidden = _words(hidden_instruction_text(scenario))
     allowed = set()
     for text in (*scenario.facts, scenario.character.role, scenario.character.temperament):
@@ -121,9 +119,16 @@ def leaks_instructions(reply: str, scenario: Scenario) -> bool:
         allowed.update(
             tuple(words[i : i + _LEAK_WINDOW]) for i in range(len(words) - _LEAK_WINDOW + 1)
         )
-    windows = {
-        tuple(hidden[i : i + _LEAK_WINDOW]) for i in range(len(hidden) - _LEAK_WINDOW + 1)
-    } - allowed
+    windows = {tuple(hidden[i : i + _LEAK_WINDOW]) for i in range(len(hidden) - _LEAK_WINDOW + 1)}
+    return frozenset(windows - allowed)
+
+
+def leaks_instructions(reply: str, scenario: Scenario) -> bool:
+    """True when ``reply`` repeats six or more words in a row of the hidden instructions.
+
+    Facts and the character's own name/role may be repeated freely; the instruction lines may not.
+    """
+    windows = _hidden_windows(scenario)
     said = _words(reply)
     return any(tuple(said[i : i + _LEAK_WINDOW]) in windows for i in range(len(said)))
 

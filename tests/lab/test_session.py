@@ -4,6 +4,7 @@ escape attempts, the instruction-echo guard and the prefix cache."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 
@@ -155,3 +156,39 @@ def test_a_new_lesson_card_adds_a_scenario(local_env, tmp_path, scenarios):
     _, answer = run_turn(engine, session, "Forty visitors asked for laptops last month.")
     assert answer
     assert session.coverage.status("demand") in ("covered", "partial")
+
+
+def test_a_capable_judge_scores_and_coaches(engine, scenarios, monkeypatch):
+    """With LAB_JUDGE=model the model's verdicts and improvements are used (quotes verified)."""
+    import json
+
+    scenario = scenarios[0]
+    monkeypatch.setattr(engine, "config", dataclasses.replace(engine.config, judge="model"))
+    verdict = {
+        "points": [
+            {
+                "id": p.id,
+                "status": "partial",
+                "quote": "pilot after the release",
+                "improvement": f"Say more about {p.id}.",
+            }
+            for p in scenario.rubric
+        ]
+    }
+    real_stream = backends.LocalBackend.stream
+
+    def judge_or_chat(self, messages, **kwargs):
+        if messages[0]["role"] == "user" and "JSON" in messages[0]["content"]:
+            return backends.TokenStream(iter([(json.dumps(verdict), 1)]))
+        return real_stream(self, messages, **kwargs)
+
+    monkeypatch.setattr(backends.LocalBackend, "stream", judge_or_chat)
+    session = engine.start(scenario.lesson_id)
+    run_turn(engine, session, "We pilot after the release.")
+    assert session.coverage.method == "model"
+    result = engine.end(session)
+    assert result.method == "model"
+    assert all(
+        f.status == "partial" and f.quote == "pilot after the release" for f in result.feedback
+    )
+    assert result.feedback[0].improvement == f"Say more about {scenario.rubric[0].id}."
