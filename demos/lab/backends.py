@@ -14,10 +14,12 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from demos import hub
+from demos.lab.compute import compute
 from demos.lab.config import HUB_SMOLLM2_135M, LabConfig, smollm2_gguf_path
 
 Message = dict[str, str]
@@ -52,8 +54,10 @@ class TokenStream:
         return self
 
     def __next__(self) -> str:
-        text, self.tokens = next(self._pieces)
-        return text
+        while True:  # a token that ends inside a multi-byte character brings no text yet
+            text, self.tokens = next(self._pieces)
+            if text:
+                return text
 
     def close(self) -> None:
         close = getattr(self._pieces, "close", None)
@@ -298,7 +302,12 @@ def _stream_local(
     With ``cache_tokens`` > 0 the key/value cache of the longest matching earlier prompt is reused.
     """
     import torch
-    from transformers import DynamicCache, TextIteratorStreamer
+    from transformers import (
+        DynamicCache,
+        StoppingCriteria,
+        StoppingCriteriaList,
+        TextIteratorStreamer,
+    )
 
     model, tokenizer = hub.load_model(ref, "causal-lm", dtype=MODEL_DTYPE)
     inputs = tokenizer.apply_chat_template(
@@ -347,6 +356,16 @@ def _stream_local(
             cache = DynamicCache(config=model.config)
         sampling[_cache_argument_name()] = cache
 
+    # Set when the reader stops early (a reply cut short, a closed page): generation stops at
+    # the next token instead of running on to max_new_tokens in the background.
+    stop = threading.Event()
+
+    class StopWhenAsked(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            return torch.full(
+                (input_ids.shape[0],), stop.is_set(), dtype=torch.bool, device=input_ids.device
+            )
+
     def run() -> None:
         try:
             with torch.inference_mode():
@@ -357,6 +376,7 @@ def _stream_local(
                     max_time=time_limit_s,
                     repetition_penalty=1.1,
                     pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id,
+                    stopping_criteria=StoppingCriteriaList([StopWhenAsked()]),
                     **sampling,
                 )
         except BaseException as exc:  # surfaced in the consuming thread below
@@ -365,26 +385,142 @@ def _stream_local(
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
-    for piece in streamer:
-        if piece:
-            yield piece, len(streamer.generated)
-    worker.join(timeout=5)
+    try:
+        for piece in streamer:
+            if piece:
+                yield piece, len(streamer.generated)
+    finally:
+        stop.set()
+        worker.join(timeout=10)
+        if cache_store is not None and not worker.is_alive() and not failure:
+            held = prompt_ids + streamer.generated
+            length = cache.get_seq_length()
+            if 0 < length <= len(held):
+                cache_store.store(held[:length], cache)
     if failure:
         raise BackendUnavailable("the local model failed to generate") from failure[0]
-    if cache_store is not None and not worker.is_alive():
-        held = prompt_ids + streamer.generated
-        length = cache.get_seq_length()
-        if 0 < length <= len(held):
-            cache_store.store(held[:length], cache)
+
+
+class IncrementalDecoder:
+    """Turns tokens into text one token at a time, holding back a piece that ends inside a
+    multi-byte character until the next token completes it."""
+
+    def __init__(self, tokenizer: Any):
+        self._tokenizer = tokenizer
+        self._tokens: list[int] = []
+        self._printed = 0
+
+    def push(self, token: int) -> str:
+        self._tokens.append(token)
+        text = self._tokenizer.decode(self._tokens, skip_special_tokens=True)
+        if text.endswith("\ufffd"):
+            return ""
+        piece = text[self._printed :]
+        if text.endswith("\n"):  # a finished line never changes again: start afresh
+            self._tokens, self._printed = [], 0
+        else:
+            self._printed = len(text)
+        return piece
+
+
+def _end_token_ids(model: Any, tokenizer: Any) -> set[int]:
+    ids = getattr(model.generation_config, "eos_token_id", None)
+    ends = set(ids if isinstance(ids, list) else [ids] if ids is not None else [])
+    if tokenizer.eos_token_id is not None:
+        ends.add(tokenizer.eos_token_id)
+    return ends
+
+
+def _decode_steps(
+    ref: str,
+    messages: list[Message],
+    max_new_tokens: int,
+    time_limit_s: float,
+    temperature: float,
+    cache_tokens: int,
+) -> Iterator[tuple[str, int]]:
+    """Generate one token per step (run on the compute thread), yielding (text, tokens so far).
+
+    The same sampling as the lab's ``generate`` call (repetition penalty 1.1, temperature,
+    top-p 0.9), the prefix cache reused and refilled, and a stop at an end token, at
+    ``max_new_tokens``, at the time limit or when the reader closes the stream.
+    """
+    import torch
+    from transformers import (
+        DynamicCache,
+        LogitsProcessorList,
+        RepetitionPenaltyLogitsProcessor,
+        TemperatureLogitsWarper,
+        TopPLogitsWarper,
+    )
+
+    model, tokenizer = hub.load_model(ref, "causal-lm", dtype=MODEL_DTYPE)
+    encoded = tokenizer.apply_chat_template(
+        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )
+    prompt_ids = encoded["input_ids"][0].tolist()
+    store = prefix_cache(ref, cache_tokens) if cache_tokens > 0 else None
+    cache, reused = store.lookup(prompt_ids) if store is not None else (None, 0)
+    if cache is None:
+        cache, reused = DynamicCache(config=model.config), 0
+    processors = LogitsProcessorList([RepetitionPenaltyLogitsProcessor(1.1)])
+    if temperature > 0:
+        processors += [TemperatureLogitsWarper(temperature), TopPLogitsWarper(0.9)]
+    ends = _end_token_ids(model, tokenizer)
+    cache_argument = _forward_cache_name(model)
+    ids = torch.tensor([prompt_ids], device=model.device)
+    pending = ids[:, reused:]
+    decoder = IncrementalDecoder(tokenizer)
+    generated: list[int] = []
+    deadline = time.monotonic() + time_limit_s
+    try:
+        for _ in range(max_new_tokens):
+            with torch.inference_mode():
+                output = model(input_ids=pending, use_cache=True, **{cache_argument: cache})
+                scores = processors(ids, output.logits[:, -1, :].float())
+                if temperature > 0:
+                    next_id = torch.multinomial(torch.softmax(scores, dim=-1), 1)
+                else:
+                    next_id = scores.argmax(dim=-1, keepdim=True)
+            token = int(next_id)
+            if token in ends:
+                return
+            generated.append(token)
+            ids = torch.cat([ids, next_id], dim=1)
+            pending = next_id
+            yield decoder.push(token), len(generated)
+            if time.monotonic() > deadline:
+                return
+    finally:
+        if store is not None:
+            held = prompt_ids + generated
+            length = cache.get_seq_length()
+            if 0 < length <= len(held):
+                store.store(held[:length], cache)
+
+
+def _forward_cache_name(model: Any) -> str:
+    """The forward() argument for the key/value cache: ``cache`` in transformers 5.2x."""
+    import inspect
+
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 _zero_gpu_lock = threading.Lock()
 _zero_gpu_fn: dict[int, Callable[..., Iterator[tuple[str, int]]]] = {}
 
 
+def _on_zero_gpu() -> bool:
+    return os.environ.get("SPACES_ZERO_GPU", "").lower() == "true"
+
+
 def _generation_function(duration: int) -> Callable[..., Iterator[tuple[str, int]]]:
-    """``_stream_local``, wrapped in ``spaces.GPU`` on a ZeroGPU Space (unchanged elsewhere)."""
-    if os.environ.get("SPACES_ZERO_GPU", "").lower() != "true":
+    """``_stream_local``, wrapped in ``spaces.GPU`` on a ZeroGPU Space (unchanged elsewhere).
+
+    On ZeroGPU a GPU is attached only inside a ``spaces.GPU`` call, so there the lab uses
+    ``generate`` in that call instead of the shared compute thread.
+    """
+    if not _on_zero_gpu():
         return _stream_local
     with _zero_gpu_lock:
         if duration not in _zero_gpu_fn:
@@ -408,8 +544,8 @@ class LocalBackend:
         self._zerogpu_duration = config.zerogpu_duration
         self._cache_tokens = config.prefix_cache_tokens
         try:
-            self._model, self._tokenizer = hub.load_model(
-                self.ref, "causal-lm", dtype=MODEL_DTYPE, progress=progress
+            self._model, self._tokenizer = compute.call(
+                hub.load_model, self.ref, "causal-lm", dtype=MODEL_DTYPE, progress=progress
             )
         except hub.HubError as exc:
             raise BackendUnavailable(str(exc)) from None
@@ -429,17 +565,33 @@ class LocalBackend:
         time_limit_s: float,
         temperature: float,
     ) -> TokenStream:
-        generate = _generation_function(self._zerogpu_duration)
-        return TokenStream(
-            generate(
-                self.ref, messages, max_new_tokens, time_limit_s, temperature, self._cache_tokens
+        if _on_zero_gpu():
+            generate = _generation_function(self._zerogpu_duration)
+            return TokenStream(
+                generate(
+                    self.ref,
+                    messages,
+                    max_new_tokens,
+                    time_limit_s,
+                    temperature,
+                    self._cache_tokens,
+                )
             )
+        steps = partial(
+            _decode_steps,
+            self.ref,
+            messages,
+            max_new_tokens,
+            time_limit_s,
+            temperature,
+            self._cache_tokens,
         )
+        return TokenStream(compute.stream(steps, timeout=time_limit_s + 60))
 
     def warm(self, messages: list[Message]) -> None:
         """Read ``messages`` into the prefix cache now (one token generated), so the learner's
         first message only costs its own tokens."""
-        if self._cache_tokens > 0 and os.environ.get("SPACES_ZERO_GPU", "").lower() != "true":
+        if self._cache_tokens > 0 and not _on_zero_gpu():
             for _ in self.stream(messages, max_new_tokens=1, time_limit_s=30.0, temperature=0.0):
                 pass
 

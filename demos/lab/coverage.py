@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 
 from demos import hub
 from demos.course import Scenario
+from demos.lab.compute import compute
 from demos.lab.prompts import prompt_texts
 
 STATUSES = ("covered", "partial", "missing")
@@ -74,12 +75,17 @@ class Embedder:
 
     def __init__(self, ref: str):
         self.ref = ref
-        self._model, self._tokenizer = hub.load_model(ref, "base")
+        self._model, self._tokenizer = compute.call(hub.load_model, ref, "base")
         self._cache: dict[str, object] = {}
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]):
-        """A (len(texts), dim) float tensor of unit vectors; known texts come from a cache."""
+        """A (len(texts), dim) float tensor of unit vectors; known texts come from a cache.
+
+        The arithmetic runs on the lab's compute thread (see :mod:`demos.lab.compute`)."""
+        return compute.call(self._encode, list(texts))
+
+    def _encode(self, texts: list[str]):
         import torch
 
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
@@ -103,7 +109,8 @@ class Embedder:
 
     def similarity(self, texts_a: Sequence[str], texts_b: Sequence[str]) -> list[list[float]]:
         """Cosine similarities, one row per text of ``texts_a``."""
-        return (self.encode(texts_a) @ self.encode(texts_b).T).tolist()
+        a, b = list(texts_a), list(texts_b)
+        return compute.call(lambda: (self._encode(a) @ self._encode(b).T).tolist())
 
 
 _embedders: dict[str, Embedder] = {}

@@ -7,6 +7,7 @@ keeps a visitor's messages or tokens.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,23 @@ from demos.lab.prompts import (
 )
 
 REMOTE_RETRY_AFTER_S = 300.0  # after a hosted failure, a session stays on the local model this long
+# The character speaks in short turns: a reply ends after this many sentences or at a paragraph
+# break (small models otherwise drift into essays).
+MAX_REPLY_SENTENCES = 4
+_SENTENCE_END = re.compile(r"[.!?](?=\s)")
+
+
+def shape_reply(text: str) -> tuple[str, bool]:
+    """``text`` cut at a paragraph break or after :data:`MAX_REPLY_SENTENCES` sentences, and
+    whether it was cut (the reply is then complete)."""
+    stripped = text.lstrip()
+    paragraph = stripped.find("\n\n")
+    if paragraph > 0:
+        return stripped[:paragraph].rstrip(), True
+    ends = [m.end() for m in _SENTENCE_END.finditer(stripped)]
+    if len(ends) >= MAX_REPLY_SENTENCES:
+        return stripped[: ends[MAX_REPLY_SENTENCES - 1]], True
+    return text, False
 
 
 class LabError(ValueError):
@@ -288,7 +306,10 @@ class LabEngine:
                     answer["content"] = deflection(scenario, session.escapes)
                     session.escapes += 1
                     break
+                answer["content"], finished = shape_reply(answer["content"])
                 yield ReplyUpdate(session.coverage, notice)
+                if finished:
+                    break
         finally:
             stream.close()
         answer["content"] = answer["content"].strip() or texts.empty_reply

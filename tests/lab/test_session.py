@@ -192,3 +192,37 @@ def test_a_capable_judge_scores_and_coaches(engine, scenarios, monkeypatch):
         f.status == "partial" and f.quote == "pilot after the release" for f in result.feedback
     )
     assert result.feedback[0].improvement == f"Say more about {scenario.rubric[0].id}."
+
+
+def test_replies_end_at_a_paragraph_or_after_four_sentences():
+    from demos.lab.session import shape_reply
+
+    assert shape_reply("One. Two? Three! Four. Five.") == ("One. Two? Three! Four.", True)
+    assert shape_reply("\n\nFirst part.\n\nAn essay follows") == ("First part.", True)
+    assert shape_reply("Still going, no end") == ("Still going, no end", False)
+    assert shape_reply("Version 1.5 is out. Next") == ("Version 1.5 is out. Next", False)
+
+
+def test_stopping_early_stops_the_model(local_env):
+    """Closing a stream (a reply cut short, a page closed) ends generation at once: the model
+    does not run on to max_new_tokens, and what it read is kept in the prefix cache."""
+    import time
+
+    from demos.lab.compute import compute
+
+    backend = backends.LocalBackend(load_config())
+    cache = backends.prefix_cache(backend.ref, backend._cache_tokens)
+    cache.clear()
+    messages = [{"role": "user", "content": "Write a long story about GPUs."}]
+    stream = backend.stream(messages, max_new_tokens=400, time_limit_s=60, temperature=0.7)
+    next(stream)
+    stream.close()
+    started = time.monotonic()
+    compute.call(lambda: None)  # answered between two tokens, or once the stream is gone
+    time.sleep(0.3)
+    assert time.monotonic() - started < 5
+    prompt = len(
+        backend._tokenizer.apply_chat_template(messages, add_generation_prompt=True)["input_ids"]
+    )
+    lengths = [len(key) for key in cache._entries]
+    assert lengths and max(lengths) < prompt + 20
