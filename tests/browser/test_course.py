@@ -15,6 +15,13 @@ pytestmark = pytest.mark.browser
 COURSE = load_course()
 
 
+def explanation_start(explain: str) -> str:
+    """The first words of an explanation as the page shows them (verdict word and marks gone)."""
+    return choice_label(re.sub(r"^(Right|Correct|Yes|No|Wrong|Not quite)[.!,:]\s+", "", explain))[
+        :30
+    ]
+
+
 def tab_button(page, label):
     return page.get_by_role("tab", name=label)
 
@@ -43,13 +50,13 @@ def test_quiz_wrong_then_right_and_progress_survives_reload(app_url, page):
     page.goto(f"{app_url}/?tab=pytorch")
     wait_ready(page)
     question = page.locator(".quiz-question").first
-    feedback = question.locator(".quiz-feedback")
+    feedback = question.locator(".prose.quiz-feedback")
     question.get_by_text(choice_label(item.choices[wrong].text), exact=True).click()
     expect(feedback).to_contain_text("Not quite")
-    expect(feedback).to_contain_text(item.choices[wrong].explain[:40])
+    expect(feedback).to_contain_text(explanation_start(item.choices[wrong].explain))
     question.get_by_text(choice_label(item.choices[item.answer].text), exact=True).click()
     expect(feedback).to_contain_text("Right")
-    expect(feedback).to_contain_text(item.choices[item.answer].explain[:40])
+    expect(feedback).to_contain_text(explanation_start(item.choices[item.answer].explain))
     header = page.get_by_text(re.compile(r"lessons read · 1/\d+ quiz answers right"))
     expect(header).to_be_visible()
     page.get_by_role("button", name="Mark this lesson as read").first.click()
@@ -60,7 +67,7 @@ def test_quiz_wrong_then_right_and_progress_survives_reload(app_url, page):
     expect(
         page.get_by_text(re.compile(r"1/\d+ lessons read · 1/\d+ quiz answers right"))
     ).to_be_visible()
-    expect(page.locator(".quiz-feedback").first).to_contain_text("Right")
+    expect(page.locator(".prose.quiz-feedback").first).to_contain_text("Right")
 
 
 def test_deep_link_opens_the_tab_and_unknown_falls_back(app_url, page):
@@ -88,7 +95,7 @@ def test_lesson_page_stands_alone_for_embedding(app_url, page):
     page.locator(".quiz-question").first.get_by_text(
         choice_label(item.choices[item.answer].text), exact=True
     ).click()
-    expect(page.locator(".quiz-feedback").first).to_contain_text("Right")
+    expect(page.locator(".prose.quiz-feedback").first).to_contain_text("Right")
 
 
 def test_unknown_page_gets_a_friendly_404(app_url, page):
