@@ -132,7 +132,9 @@ def main() -> None:
 
     import torch
 
-    torch.set_num_threads(args.threads)
+    from demos.lab.compute import compute
+
+    compute.call(torch.set_num_threads, args.threads)  # the thread that does the lab's arithmetic
     ref = args.model
     if args.random:
         ref = str(build_random_model(args.random, args.tokenizer))
