@@ -14,7 +14,9 @@ the character's opening, a learner message, the hidden steering line):
     .venv/bin/python bench/lab.py                      # SmolLM2-135M-Instruct on this CPU
     python3 bench/lab.py --random smollm2-1.7b --tokenizer DIR --out bench/results/lab_gpu.md
 
-``--random`` builds a model of that shape from its config with random weights (no download):
+``--random`` builds a model of that shape from its config with random weights (no download),
+with the tokenizer saved in DIR (e.g. ``AutoTokenizer.from_pretrained(<the converted SmolLM2
+folder>).save_pretrained(DIR)``; a few MB, small enough to carry to a GPU machine):
 generation speed does not depend on the weights' values, but random weights never stop early,
 so every reply runs to ``--max-new-tokens``.
 """

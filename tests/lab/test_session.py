@@ -226,3 +226,17 @@ def test_stopping_early_stops_the_model(local_env):
     )
     lengths = [len(key) for key in cache._entries]
     assert lengths and max(lengths) < prompt + 20
+
+
+def test_the_zerogpu_generate_path_streams_too(local_env):
+    """On ZeroGPU the lab streams from `generate` inside spaces.GPU; the same function runs here."""
+    pieces = list(
+        backends._stream_local(
+            str(local_env),
+            [{"role": "user", "content": "Say hello."}],
+            max_new_tokens=8,
+            time_limit_s=60,
+            temperature=0.0,
+        )
+    )
+    assert pieces and pieces[-1][1] <= 8 and "".join(text for text, _ in pieces).strip()
