@@ -20,20 +20,23 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # Phrases of the usual prompt-injection attempts: answered in character, never obeyed.
 _ESCAPE_PATTERNS = [
-    r"\bignore\b.{0,40}\b(instruction|prompt|rule|previous|above|everything)",
-    r"\bdisregard\b.{0,40}\b(instruction|prompt|rule|previous|above)",
-    r"\bforget\b.{0,40}\b(instruction|prompt|rule|previous|role|character|persona)",
-    r"\b(system|hidden|initial|original|secret)\s+(prompt|message|instruction)",
-    r"\b(print|show|reveal|repeat|output|display|tell me|give me|what (is|are|were))\b.{0,40}"
-    r"\b(your|the)\s+(instructions|prompt|rules|guidelines|configuration)",
+    r"\b(ignore|disregard|forget|override|bypass)\s+(all\s+|any\s+|the\s+|your\s+|my\s+)*"
+    r"(previous\s+|prior\s+|above\s+|earlier\s+|original\s+|system\s+)*"
+    r"(instructions?|prompts?|rules|directions|guidelines|programming)\b",
+    r"\b(ignore|disregard|forget)\s+(everything|all)\s+(above|before|previous|so far)",
+    r"\bforget\s+(your|the)\s+(role|character|persona|scenario)\b",
+    r"\b(system|hidden|initial|secret)\s+(prompts?|instructions?)\b",
+    r"\b(print|show|reveal|repeat|output|display|tell me|give me|what (is|are|were))\s+"
+    r"(me\s+)?your\s+(instructions|prompt|rules|guidelines|configuration)\b",
     r"\byou are (now )?(an? )?(ai|assistant|language model|chatbot|llm|gpt)\b",
     r"\b(are you|you're) (an? )?(ai|bot|language model|chatbot|llm)\b",
     r"\b(developer|debug|god|admin|jailbreak|dan) mode\b",
-    r"\bjailbreak\b",
-    r"\b(stop|quit|drop|break|exit|leave) (the |this |your )?(role|character|persona|act|scenario|role-?play)",
+    r"\bjailbreak",
+    r"\b(stop|quit|drop|break|exit|leave) (the |this |your )?(role|character|persona|act|scenario|role-?play)\b",
     r"\bout of character\b|\booc\b",
-    r"\b(pretend|act|roleplay|role-play) (to be|as|you are)\b",
-    r"\bnew instructions?\b",
+    r"\b(pretend|imagine) (that )?you('re| are)\b",
+    r"\b(act|roleplay|role-play) as (an? )?(ai|assistant|chatbot|llm|language model|different|dan)\b",
+    r"\bnew instructions\b",
     r"<\|?(im_start|system|im_end)\|?>",
     r"^\s*(system|assistant)\s*:",
 ]
