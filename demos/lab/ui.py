@@ -6,6 +6,7 @@ here: models load on first use.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import re
 import tempfile
@@ -73,6 +74,11 @@ def _learner_error(exc: Exception) -> gr.Error:
     )
 
 
+def oauth_available() -> bool:
+    """Whether Gradio's sign-in can work here (it needs the ``gradio[oauth]`` extras)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("itsdangerous", "authlib"))
+
+
 def _safe_name(text: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", text.lower()).strip("-")[:40] or "lab"
 
@@ -99,7 +105,10 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
         )
         restart = gr.Button("Start over", variant="secondary", scale=0, min_width=120)
         if login_enabled(config):
-            gr.LoginButton(scale=0, min_width=200)
+            if oauth_available():
+                gr.LoginButton(scale=0, min_width=200)
+            else:
+                log.warning("lab: sign-in needs gradio[oauth] (itsdangerous, authlib); not shown")
     brief = gr.Markdown(brief_markdown(first), elem_id="lab-brief")
     with gr.Row():
         with gr.Column(scale=3):

@@ -80,3 +80,20 @@ def test_the_ui_module_imports_no_torch():
     code = "import sys, demos.lab.ui; print('torch' in sys.modules, 'transformers' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False False"
+
+
+def test_sign_in_button_is_built_when_enabled(monkeypatch, scenarios):
+    import gradio as gr
+
+    from demos.lab import ui
+
+    monkeypatch.setenv("LAB_LOGIN", "on")
+    with gr.Blocks() as demo:
+        ui.build(scenarios=scenarios)
+    shown = any(isinstance(block, gr.LoginButton) for block in demo.blocks.values())
+    # Without the gradio[oauth] extras the button would break the app, so it is left out.
+    assert shown == ui.oauth_available()
+    monkeypatch.setenv("LAB_LOGIN", "off")
+    with gr.Blocks() as demo:
+        ui.build(scenarios=scenarios)
+    assert not any(isinstance(block, gr.LoginButton) for block in demo.blocks.values())
