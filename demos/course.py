@@ -12,6 +12,8 @@ from pathlib import Path
 
 import yaml
 
+from demos import yaml_io
+
 LESSONS_DIR = Path(__file__).resolve().parent.parent / "lessons"
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n(.*)\Z", re.DOTALL)
@@ -224,7 +226,7 @@ def parse_lesson(text: str, path: Path | str) -> Lesson:
     if not match:
         raise LessonError(path, "front matter", "the file must start with a --- YAML block ---")
     try:
-        meta = yaml.safe_load(match.group(1))
+        meta = yaml_io.safe_load(match.group(1))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark else ""
@@ -268,10 +270,34 @@ def load_lesson(path: Path | str) -> Lesson:
 
 
 def load_course(directory: Path | str = LESSONS_DIR) -> Course:
-    """Load every ``*.md`` lesson in order. A broken file is reported, not fatal."""
+    """Load every ``*.md`` lesson in order. A broken file is reported, not fatal.
+
+    The app, the lessons' pages and the lab all read the course at start-up; the parsed course is
+    reused until a file in the folder changes (name, size or modification time).
+    """
+    paths = sorted(Path(directory).glob("*.md"))
+    fingerprint = tuple((str(p.resolve()), *_stat(p)) for p in paths)
+    cached = _COURSES.get(fingerprint)
+    if cached is None:
+        cached = _COURSES[fingerprint] = _read_course(paths)
+    return Course(list(cached.lessons), list(cached.errors))
+
+
+_COURSES: dict[tuple, Course] = {}
+
+
+def _stat(path: Path) -> tuple[int, int]:
+    try:
+        st = path.stat()
+        return st.st_mtime_ns, st.st_size
+    except OSError:
+        return 0, -1
+
+
+def _read_course(paths: list[Path]) -> Course:
     course = Course()
     seen: set[str] = set()
-    for path in sorted(Path(directory).glob("*.md")):
+    for path in paths:
         try:
             lesson = load_lesson(path)
         except LessonError as err:

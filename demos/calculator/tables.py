@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
-
+from demos import yaml_io
 from demos.calculator.config import data_dir
 
 PRECISION_KEYS = ("fp32", "fp16", "bf16", "int8")
@@ -80,7 +79,7 @@ class ModelSpec:
 def _read(name: str) -> dict:
     path = Path(data_dir()) / name
     with open(path, encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+        return yaml_io.safe_load(handle)
 
 
 @cache

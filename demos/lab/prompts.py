@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from demos import yaml_io
 from demos.course import RubricPoint, Scenario
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -65,7 +64,7 @@ class PromptTexts:
 @lru_cache(maxsize=1)
 def prompt_texts() -> PromptTexts:
     """The templates, read once."""
-    raw = yaml.safe_load((DATA_DIR / "prompts.yaml").read_text(encoding="utf-8"))
+    raw = yaml_io.safe_load((DATA_DIR / "prompts.yaml").read_text(encoding="utf-8"))
     return PromptTexts(
         persona=raw["persona"],
         steer=raw["steer"],

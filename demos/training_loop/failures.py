@@ -5,8 +5,7 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-import yaml
-
+from demos import yaml_io
 from demos.training_loop.loop_config import ALL_FAILURES, LR_FIXED, LoopConfig
 from demos.training_loop.runner import Outcome
 
@@ -16,7 +15,7 @@ FAILURES_FILE = Path(__file__).with_name("failures.yaml")
 @functools.cache
 def failure_texts() -> dict:
     """The parsed ``failures.yaml`` (read once)."""
-    return yaml.safe_load(FAILURES_FILE.read_text(encoding="utf-8"))
+    return yaml_io.safe_load(FAILURES_FILE.read_text(encoding="utf-8"))
 
 
 def failure_choices() -> list[tuple[str, str]]:

@@ -121,3 +121,11 @@ def test_tampered_progress_is_cleaned_not_trusted(tampered):
         lesson = course.lesson(lesson_id)
         for q, choice in answers.items():
             assert 0 <= choice < len(lesson.quiz[int(q)].choices)
+
+
+def test_a_changed_file_is_read_again(tmp_path):
+    lesson = tmp_path / "01-a.md"
+    lesson.write_text(GOOD.read_text())
+    assert load_course(tmp_path).lesson("alpha").title == "Alpha: the first lesson"
+    lesson.write_text(GOOD.read_text().replace("Alpha: the first lesson", "Alpha, revised"))
+    assert load_course(tmp_path).lesson("alpha").title == "Alpha, revised"
