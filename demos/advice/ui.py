@@ -202,7 +202,9 @@ def build(expose_api: bool = True) -> None:
         train_button = gr.Button("Fine-tune now")
         train_status = gr.Markdown(elem_classes="advice-train-status")
 
-    pick.change(lambda text: text or "", pick, post, **event_api("advice_pick", expose_api, internal=True))
+    pick.change(
+        lambda text: text or "", pick, post, **event_api("advice_pick", expose_api, internal=True)
+    )
     classify_button.click(
         _classify_one,
         post,

@@ -521,7 +521,9 @@ def build(expose_api: bool = True) -> None:
     ]
     run_outputs = [loss_plot, grad_plot, fit_plot, status, fix_button, problems]
 
-    task.change(change_task, task, loss, **event_api("training_loop_task", expose_api, internal=True))
+    task.change(
+        change_task, task, loss, **event_api("training_loop_task", expose_api, internal=True)
+    )
     failures.input(
         toggle_switches,
         [task, failures, switches_before],
@@ -556,5 +558,13 @@ def build(expose_api: bool = True) -> None:
     # Stop ends a running run from the inside (its last frame says so); the cancel that follows
     # only removes a run still waiting in the queue.
     stop_button.click(
-        stop_run, None, None, queue=False, **event_api("training_loop_stop", expose_api, internal=True)
-    ).then(None, cancels=[run_event, fix_event], **event_api("training_loop_cancel", expose_api, internal=True))
+        stop_run,
+        None,
+        None,
+        queue=False,
+        **event_api("training_loop_stop", expose_api, internal=True),
+    ).then(
+        None,
+        cancels=[run_event, fix_event],
+        **event_api("training_loop_cancel", expose_api, internal=True),
+    )
