@@ -88,6 +88,9 @@ def test_sign_in_button_is_built_when_enabled(monkeypatch, scenarios):
     from demos.lab import ui
 
     monkeypatch.setenv("LAB_LOGIN", "on")
+    # Off a Space, Gradio mocks sign-in with the machine's own Hub account (a network call to
+    # whoami); a fixed profile stands in, since only the lab's decision to show the button is tested.
+    monkeypatch.setattr("gradio.oauth._get_mocked_oauth_info", lambda: {"userinfo": {}})
     with gr.Blocks() as demo:
         ui.build(scenarios=scenarios)
     shown = any(isinstance(block, gr.LoginButton) for block in demo.blocks.values())
