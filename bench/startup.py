@@ -5,8 +5,9 @@ process start to the first successful `GET /` that returns the page, then `/conf
 
 - `minimal`: a one-textbox Gradio app (bench/minimal_app.py): the floor set by Gradio itself;
 - `course`: `python app.py`, the Space as shipped (torch and transformers load on first use);
-- `course-eager`: the same app with the tools' heavy modules imported at the top, as it would be
-  without lazy imports (torch, transformers' pipelines and model classes, peft, accelerate).
+- `course-eager`: the same app with every heavy import the tools make lazily moved to the top
+  (torch, transformers' pipelines, model and generation classes, peft, accelerate, spaces,
+  huggingface_hub's clients).
 
 Each is run --runs times (default 3), alternating, and the median is reported. Run it on a quiet
 machine: other processes on the 2 cores inflate every number.
@@ -28,13 +29,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-EAGER_PRELUDE = (
-    "import torch, transformers, peft, accelerate\n"
-    "from transformers import pipeline, AutoModelForSequenceClassification, "
-    "AutoModelForCausalLM, AutoTokenizer\n"
-    "import runpy\n"
-    "runpy.run_path('app.py', run_name='__main__')\n"
+# Every heavy import the tools make inside their functions (grep demos/ for indented imports of
+# torch, transformers, peft, accelerate, spaces and huggingface_hub), moved to the top.
+EAGER_PRELUDE = """
+import torch, torch.nn.functional
+from torch.utils.data import DataLoader
+import transformers, transformers.generation.utils
+from transformers import (
+    pipeline, AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification,
+    AutoModelForSeq2SeqLM, AutoTokenizer, DynamicCache, StoppingCriteria, StoppingCriteriaList,
+    TextIteratorStreamer, LogitsProcessorList, RepetitionPenaltyLogitsProcessor,
+    TemperatureLogitsWarper, TopPLogitsWarper,
 )
+from peft import LoraConfig, TaskType, get_peft_model
+from accelerate import Accelerator
+from accelerate.utils import set_seed
+import spaces
+from huggingface_hub import HfApi, InferenceClient
+import runpy
+runpy.run_path("app.py", run_name="__main__")
+"""
 
 VARIANTS = {
     "minimal": [sys.executable, str(ROOT / "bench" / "minimal_app.py")],
