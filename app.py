@@ -10,6 +10,7 @@ import html
 import importlib
 import logging
 import os
+import threading
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,10 +47,25 @@ TOOLS = (
 START_ID = "start"
 
 
-def build_tool(tool: Tool, expose_api: bool) -> str | None:
-    """Build one tool in the current context; on failure show why and return the error."""
+def build_tool(tool: Tool, expose_api: bool, opened=None) -> str | None:
+    """Build one tool in the current context; on failure show why and return the error.
+
+    A builder module may also offer ``warm()``: it then runs in the background when ``opened``
+    fires (the tool's tab is selected, or its own page loads), so the tool's heavy imports are
+    under way before the visitor's first click rather than at start-up.
+    """
     try:
-        importlib.import_module(tool.builder).build(expose_api=expose_api)
+        module = importlib.import_module(tool.builder)
+        module.build(expose_api=expose_api)
+        warm = getattr(module, "warm", None)
+        if warm is not None:
+            gr.on(
+                opened,
+                lambda: threading.Thread(target=warm, daemon=True).start(),
+                queue=False,
+                api_visibility="private",
+                show_progress="hidden",
+            )
         return None
     except Exception as exc:  # one broken tool must not take the whole course down
         log.error("tool %s failed to build:\n%s", tool.id, traceback.format_exc())
@@ -130,8 +146,8 @@ def build_app(course: Course | None = None) -> gr.Blocks:
                             overview_markdown({"read": [], "answers": {}}, course)
                         )
             for tool in TOOLS:
-                with gr.Tab(tool.title, id=tool.id):
-                    build_tool(tool, expose_api=True)
+                with gr.Tab(tool.title, id=tool.id) as tab:
+                    build_tool(tool, expose_api=True, opened=[tab.select])
         extra_outputs = [progress_md] + ([overview] if overview else [])
         extra_values = [lambda p: header_progress(p, course)] + (
             [lambda p: overview_markdown(p, course)] if overview else []

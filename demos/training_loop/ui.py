@@ -75,6 +75,11 @@ FIT_VIEW = {
 }
 
 
+def warm() -> None:
+    """Import torch ahead of the first Run (about 2 s on 2 cores), when the tab is opened."""
+    import torch  # noqa: F401
+
+
 def _loss_choices(task: str) -> list[tuple[str, str]]:
     return [(label, key) for key, (label, _) in LOSSES[task].items()]
 
