@@ -45,6 +45,7 @@ TOOLS = (
 )
 
 START_ID = "start"
+DEFAULT_CONCURRENCY = 2  # events of one listener running at once, unless a tool sets its own
 
 
 def build_tool(tool: Tool, expose_api: bool, opened=None) -> str | None:
@@ -220,10 +221,12 @@ def not_found_page(known_pages: list[tuple[str, str]]):
 
 
 def main() -> None:
+    # Gradio reads its default concurrency when the Blocks is created; setting it here instead of
+    # calling demo.queue() spares a third rebuild of the whole FastAPI app at start-up.
+    os.environ.setdefault("GRADIO_DEFAULT_CONCURRENCY_LIMIT", str(DEFAULT_CONCURRENCY))
     course = load_course(settings.lessons_dir)
     demo = build_app(course)
     known_pages = [(les.id, les.title) for les in course.lessons] + [(t.id, t.title) for t in TOOLS]
-    demo.queue(default_concurrency_limit=settings.default_concurrency)
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
         ssr_mode=False,

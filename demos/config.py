@@ -19,24 +19,15 @@ def env_flag(name: str, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
-def env_int(name: str, default: int, low: int = 1, high: int = 1_000) -> int:
-    try:
-        return min(max(int(os.environ.get(name, default)), low), high)
-    except ValueError:
-        return default
-
-
 @dataclass(frozen=True)
 class Settings:
     lessons_dir: Path
     mcp_server: bool
-    default_concurrency: int
     css_path: Path
 
 
 settings = Settings(
     lessons_dir=Path(os.environ.get("COURSE_LESSONS_DIR", ROOT / "lessons")),
     mcp_server=env_flag("COURSE_MCP_SERVER", True),
-    default_concurrency=env_int("COURSE_CONCURRENCY", 2, 1, 64),
     css_path=ROOT / "demos" / "course.css",
 )
