@@ -6,14 +6,12 @@ each module gets its own server so settings never leak between tools.
 """
 
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from tests.servers import free_port, serving
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -22,12 +20,6 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +31,7 @@ def app_env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 def app_url(app_env, tmp_path_factory):
     """Start `python app.py` on a free port and yield its base URL; stop it afterwards."""
-    port = _free_port()
+    port = free_port()
     log_path = tmp_path_factory.mktemp("app") / "app.log"
     env = {
         **os.environ,
@@ -50,29 +42,10 @@ def app_url(app_env, tmp_path_factory):
         "PYTHONUNBUFFERED": "1",
         **app_env,
     }
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"app.py exited early:\n{log_path.read_text()[-4000:]}")
-        try:
-            urllib.request.urlopen(url + "/config", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"app.py did not serve within 120 s:\n{log_path.read_text()[-4000:]}")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    command = [sys.executable, "app.py"]
+    with serving(command, ready_url=url + "/config", log_path=log_path, env=env, cwd=ROOT):
+        yield url
     app_log = log_path.read_text()
     # A traceback in the server log means a visitor somewhere saw an error we did not handle.
     assert "Traceback (most recent call last)" not in app_log, app_log[-4000:]

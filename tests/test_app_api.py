@@ -1,7 +1,6 @@
 """The whole app served in-process: pages, the API surface and what the page never carries."""
 
 import json
-import socket
 import urllib.request
 from pathlib import Path
 
@@ -10,20 +9,15 @@ from gradio_client import Client
 
 import app
 from demos.course import load_course
+from tests.servers import free_port
 
 DATA = Path(__file__).parent / "course" / "data"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _serve(course):
     demo = app.build_app(course)
     demo.queue()
-    port = _free_port()
+    port = free_port()
     demo.launch(
         server_name="127.0.0.1",
         server_port=port,

@@ -5,25 +5,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from demos.course import load_course
+from tests.servers import free_port, serving
 
 DATA = Path(__file__).parent / "data"
 FAKE_TOKEN = "hf_labTestSecret0123456789abcdefDONOTLEAK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -76,32 +67,10 @@ def serve_url(smollm_folder, tmp_path_factory):
     log_path = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     env.pop("HF_TOKEN", None)
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [executable, "serve", str(smollm_folder), "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    command = [executable, "serve", str(smollm_folder), "--host", "127.0.0.1", "--port", str(port)]
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"transformers serve exited early:\n{log_path.read_text()[-3000:]}")
-        try:
-            urllib.request.urlopen(url + "/models", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail(f"transformers serve did not start:\n{log_path.read_text()[-3000:]}")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with serving(command, ready_url=url + "/models", log_path=log_path, env=env, timeout=90):
+        yield url
 
 
 @pytest.fixture

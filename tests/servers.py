@@ -1,0 +1,56 @@
+"""Servers the tests start as subprocesses: one free port, one log, a readiness poll, a clean stop."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def serving(
+    command: list[str], *, ready_url: str, log_path: Path, env: dict, cwd=None, timeout: float = 120
+) -> Iterator[subprocess.Popen]:
+    """Run ``command`` until ``ready_url`` answers, yield the process, then stop it.
+
+    A server that exits or never answers fails the test with the end of its log.
+    """
+    name = (
+        Path(command[0]).name if len(command) < 2 else " ".join(Path(c).name for c in command[:2])
+    )
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{name} exited early:\n{log_path.read_text()[-4000:]}")
+        try:
+            urllib.request.urlopen(ready_url, timeout=2)
+            break
+        except OSError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail(
+            f"{name} did not answer within {timeout:.0f} s:\n{log_path.read_text()[-4000:]}"
+        )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
