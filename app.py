@@ -98,13 +98,23 @@ def choose_tab(requested: str | None, known: list[str]) -> str:
 
 
 def _progress_wiring(blocks, course, state, pages, extra_outputs, extra_values):
-    """Show the browser's saved progress on load and after every change; clean tampered state."""
-    outputs = [out for page in pages for out in page.restore_outputs()] + extra_outputs
+    """Keep a page in step with the progress saved in the browser.
 
-    def render(progress):
+    On load, the saved answers are put back (a tampered state is cleaned first). After every
+    change only the progress lines are refreshed: an answer's own event has already shown its
+    feedback, so the page's radios are not sent again.
+    """
+    status_outputs = [page.status for page in pages] + extra_outputs
+    answer_outputs = [out for page in pages for out in page.answer_outputs()]
+
+    def statuses(clean):
+        return [page.status_line(clean) for page in pages] + [fn(clean) for fn in extra_values]
+
+    def refresh(progress):
         clean, _ = clean_progress(progress, course)
-        values = [v for page in pages for v in page.restore(clean)]
-        return values + [fn(clean) for fn in extra_values]
+        values = statuses(clean)
+        # Gradio takes a handler's return value as-is when the event has a single output.
+        return values[0] if len(values) == 1 else values
 
     def on_load(progress):
         clean, dropped = clean_progress(progress, course)
@@ -112,11 +122,21 @@ def _progress_wiring(blocks, course, state, pages, extra_outputs, extra_values):
             gr.Warning(
                 "Your saved progress had entries this course does not know; they were dropped."
             )
-        return [clean, *render(clean)]
+        answers = [v for page in pages for v in page.restore_answers(clean)]
+        return [clean, *answers, *statuses(clean)]
 
-    blocks.load(on_load, inputs=state, outputs=[state, *outputs], api_visibility="private")
+    blocks.load(
+        on_load,
+        inputs=state,
+        outputs=[state, *answer_outputs, *status_outputs],
+        api_visibility="private",
+    )
     state.change(
-        render, inputs=state, outputs=outputs, api_visibility="private", show_progress="hidden"
+        refresh,
+        inputs=state,
+        outputs=status_outputs,
+        api_visibility="private",
+        show_progress="hidden",
     )
 
 

@@ -163,15 +163,18 @@ class LessonPage:
         progress, _ = clean_progress(progress, self.course)
         return mark_read(progress, self.lesson.id)
 
-    def restore_outputs(self) -> list:
-        return [self.status, *self.radios, *self.feedback]
+    def answer_outputs(self) -> list:
+        return [*self.radios, *self.feedback]
 
-    def restore(self, progress: dict) -> list:
-        """Component values that show ``progress`` (already cleaned) on this page."""
+    def restore_answers(self, progress: dict) -> list:
+        """Radio values and feedback that show the saved answers (``progress`` already cleaned)."""
         given = progress["answers"].get(self.lesson.id, {})
         radios, feedback = [], []
         for qi, item in enumerate(self.lesson.quiz):
             choice = given.get(str(qi))
             radios.append(choice)
             feedback.append(feedback_markdown(item, choice) if choice is not None else "")
-        return [lesson_status(progress, self.lesson), *radios, *feedback]
+        return [*radios, *feedback]
+
+    def status_line(self, progress: dict) -> str:
+        return lesson_status(progress, self.lesson)

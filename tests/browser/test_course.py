@@ -125,3 +125,11 @@ def test_dark_theme_from_the_address(app_url, page):
     page.goto(f"{app_url}/?__theme=dark&tab=pytorch")
     wait_ready(page)
     expect(page.locator("body")).to_have_class(re.compile("dark"))
+
+
+def test_start_page_alone_shows_progress(app_url, page):
+    """The Start page has no quiz: its only progress output is its status line."""
+    page.goto(f"{app_url}/start")
+    expect(page.get_by_role("heading", name=COURSE.lesson("start").title).first).to_be_visible()
+    page.get_by_role("button", name="Mark this lesson as read").click()
+    expect(page.get_by_text("✅ read")).to_be_visible()
