@@ -5,30 +5,14 @@ from __future__ import annotations
 import json
 import socket
 import urllib.request
+from dataclasses import asdict
 
 import pytest
 
-FRIEND_ARGS = dict(
-    mode="model",
-    model="Llama-3.2-3B",
-    parameters="",
-    examples=50000,
-    tokens_per_example=256,
-    dataset_tokens=None,
-    epochs=5,
-    sequence_length=512,
-    batch_size=8,
-    method="lora",
-    precision="mixed",
-    optimizer="adamw",
-    gradient_checkpointing=False,
-    lora_rank=16,
-    gpu="T4",
-    mfu=None,
-    deadline_days=10,
-    seconds_per_batch=None,
-    steps=None,
-)
+from demos.calculator.fields import FRIEND_SCENARIO
+
+# The same preset the UI's "friend's scenario" button loads, as a form would send it.
+FRIEND_ARGS = {**asdict(FRIEND_SCENARIO), "parameters": ""}
 
 
 def _free_port() -> int:
