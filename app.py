@@ -6,6 +6,16 @@ builders, and no model, torch or transformers is imported until a tool first nee
 
 from __future__ import annotations
 
+import gc
+
+if __name__ == "__main__":
+    # Start-up allocates about a million long-lived objects (Gradio, FastAPI, pydantic, the
+    # course's Blocks) and CPython's cyclic GC would scan them all again and again while they are
+    # made: about a fifth of the start-up time here. main() turns it back on once the app is
+    # built, after gc.freeze() has set those objects aside for good. Importing app.py (tests,
+    # `gradio app.py`) leaves the GC alone.
+    gc.disable()
+
 import html
 import importlib
 import logging
@@ -246,6 +256,9 @@ def main() -> None:
     os.environ.setdefault("GRADIO_DEFAULT_CONCURRENCY_LIMIT", str(DEFAULT_CONCURRENCY))
     course = load_course(settings.lessons_dir)
     demo = build_app(course)
+    # Everything made so far lives as long as the process: keep the GC off it from now on.
+    gc.freeze()
+    gc.enable()
     known_pages = [(les.id, les.title) for les in course.lessons] + [(t.id, t.title) for t in TOOLS]
     demo.launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),

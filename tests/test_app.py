@@ -45,6 +45,15 @@ def test_importing_the_app_loads_no_torch_or_transformers():
     assert out.stdout.strip() == ""
 
 
+def test_importing_the_app_leaves_the_garbage_collector_on():
+    # `python app.py` pauses the GC for start-up; a process that merely imports the app (the
+    # tests, `gradio app.py`) must not inherit that.
+    code = "import gc, app; print(gc.isenabled())"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
+
+
 def test_quiz_feedback_states_the_verdict_once():
     from demos.course import Choice, QuizItem
     from demos.course_ui import feedback_markdown
