@@ -73,6 +73,16 @@ FIT_VIEW = {
         "title": "Points coloured by the model's prediction",
     },
 }
+# The native plot cannot lock its aspect ratio: a ring drawn across a wide, low plot looks like
+# an ellipse. For the rings the plot is made taller and narrower (course.css caps its width), so
+# that the plotting area is about square on a laptop screen.
+FIT_SHAPE = {
+    "regression": {"height": 260, "elem_classes": ["training-loop-fit-plot"]},
+    "classification": {
+        "height": 470,
+        "elem_classes": ["training-loop-fit-plot", "training-loop-fit-square"],
+    },
+}
 
 
 def warm() -> None:
@@ -173,6 +183,7 @@ def _frames(cfg: LoopConfig, view: dict, should_stop):
             x_lim=view["x_lim"],
             y_lim=view["y_lim"],
             title=view["title"],
+            **FIT_SHAPE[cfg.task],
         )
         if frame.outcome is None:
             yield loss_plot, grad_plot, fit_plot, _progress_line(frame), gr.update(), gr.update()

@@ -44,6 +44,21 @@ def test_run_streams_the_loss_and_draws_the_fit(app_url, page):
     expect(code_text(page)).to_contain_text("optimizer.zero_grad()")
 
 
+def test_classification_rings_are_drawn_round(app_url, page):
+    open_lab(page, app_url)
+    page.get_by_text("Classification: two rings").click()
+    # Choosing the task swaps the loss list; the run needs a classification loss.
+    expect(page.get_by_label("Loss")).to_have_value(re.compile("Cross-entropy"))
+    run(page)
+    expect(status(page)).to_contain_text("Finished 500 of 500 steps", timeout=RUN_TIMEOUT)
+    expect(status(page)).to_contain_text(re.compile(r"accuracy \d+%"))
+    plot = page.locator(".training-loop-fit-square").first
+    expect(plot.locator("g.mark-symbol path").nth(255)).to_be_attached()  # all 256 points
+    # A ring on a wide, low plot looks like an ellipse: this plot is about as tall as it is wide.
+    box = plot.bounding_box()
+    assert 0.85 < box["height"] / box["width"] < 1.35, box
+
+
 def test_break_with_a_huge_rate_then_fix_it(app_url, page):
     open_lab(page, app_url)
     page.get_by_label("Learning rate far too high").check()
