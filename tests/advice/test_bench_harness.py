@@ -19,6 +19,7 @@ def test_http_harness_completes_every_call_on_both_endpoints(tmp_path, monkeypat
     rows = bench.throughput("none", clients=4, requests=3, threads=1, harness="http", rounds=1)
 
     assert [row["endpoint"] for row in rows] == ["one_at_a_time", "batched"]
+    assert rows[1]["gain"].endswith("x")
     for row in rows:
         assert row["requests"] == 12  # 4 clients x 3 calls, each streamed to "complete"
         assert row["requests/s"] > 0
