@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import subprocess
 import time
@@ -54,3 +55,26 @@ def serving(
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+# Gradio 6.31 race, not ours: when a browser leaves while two of its session's event streams are
+# open, the cancelled one deletes the session's message queue and the other then raises
+# HTTPException(404) from inside its already-started SSE response (gradio/routes.py, sse_stream),
+# which Starlette reports as "Caught handled exception, but response already started". Nobody is
+# left to see it. Only that exact chain is excused; any other traceback still fails the test.
+_SSE_DISCONNECT_RACE = re.compile(
+    r"Traceback \(most recent call last\):\n"
+    r"(?:(?!Traceback \(most recent call last\)).*\n)*?"
+    r".*, in sse_stream\n"
+    r"(?:(?!Traceback \(most recent call last\)).*\n)*?"
+    r"fastapi\.exceptions\.HTTPException: 404: Not Found\n"
+    r"\nThe above exception was the direct cause of the following exception:\n\n"
+    r"Traceback \(most recent call last\):\n"
+    r"(?:(?!Traceback \(most recent call last\)).*\n)*?"
+    r"RuntimeError: Caught handled exception, but response already started\.\n"
+)
+
+
+def without_known_races(log: str) -> str:
+    """The server log with Gradio's SSE disconnect race (above) taken out."""
+    return _SSE_DISCONNECT_RACE.sub("", log if log.endswith("\n") else log + "\n")
