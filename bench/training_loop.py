@@ -22,21 +22,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 from demos.training_loop.loop_config import LoopConfig  # noqa: E402
+from demos.training_loop.ui import setting_values  # noqa: E402
 
 DEFAULT = LoopConfig()
-DEFAULT_ARGS = (
-    DEFAULT.task,
-    DEFAULT.loss,
-    DEFAULT.optimizer,
-    DEFAULT.learning_rate,
-    DEFAULT.batch_size,
-    DEFAULT.hidden_size,
-    DEFAULT.steps,
-    DEFAULT.seed,
-    DEFAULT.clip_grad,
-    DEFAULT.max_grad_norm,
-    [],
-)
+DEFAULT_ARGS = setting_values(DEFAULT)  # the Run button's arguments for the default settings
 
 
 def _measure(updates_iter) -> dict:

@@ -94,22 +94,36 @@ def _loss_choices(task: str) -> list[tuple[str, str]]:
     return [(label, key) for key, (label, _) in LOSSES[task].items()]
 
 
+# The settings widgets, in the order every run, fix and script event takes them (and API callers
+# pass them).
+SETTING_NAMES = (
+    "task",
+    "loss",
+    "optimizer",
+    "learning_rate",
+    "batch_size",
+    "hidden_size",
+    "steps",
+    "seed",
+    "clip_grad",
+    "max_grad_norm",
+    "failures",
+)
+
+
+def setting_values(cfg: LoopConfig) -> list:
+    """A config as the settings widgets' values, in SETTING_NAMES order (an API call's arguments)."""
+    return [list(cfg.failures) if n == "failures" else getattr(cfg, n) for n in SETTING_NAMES]
+
+
+def _config(*values) -> LoopConfig:
+    """The settings widgets' values (SETTING_NAMES order) as a config; ConfigError if bad."""
+    return make_config(**dict(zip(SETTING_NAMES, values, strict=True)))
+
+
 def _config_from_widgets(*values) -> LoopConfig:
-    names = (
-        "task",
-        "loss",
-        "optimizer",
-        "learning_rate",
-        "batch_size",
-        "hidden_size",
-        "steps",
-        "seed",
-        "clip_grad",
-        "max_grad_norm",
-        "failures",
-    )
     try:
-        return make_config(**dict(zip(names, values, strict=True)))
+        return _config(*values)
     except ConfigError as err:
         raise gr.Error(str(err)) from None
 
@@ -303,18 +317,18 @@ def show_script(
     if task in LOSSES and loss not in LOSSES[task]:
         loss = default_loss(task)  # the task changed a moment before its loss list did
     try:
-        cfg = make_config(
-            task=task,
-            loss=loss,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            hidden_size=hidden_size,
-            steps=steps,
-            seed=seed,
-            clip_grad=clip_grad,
-            max_grad_norm=max_grad_norm,
-            failures=failures,
+        cfg = _config(
+            task,
+            loss,
+            optimizer,
+            learning_rate,
+            batch_size,
+            hidden_size,
+            steps,
+            seed,
+            clip_grad,
+            max_grad_norm,
+            failures,
         )
     except ConfigError as err:
         return gr.update(), f"⚠️ {err}"
@@ -506,8 +520,7 @@ def build(expose_api: bool = True) -> None:
                 color="series",
                 color_map=FIT_COLORS,
                 title=FIT_VIEW[defaults.task]["title"],
-                height=260,
-                elem_classes=["training-loop-fit-plot"],
+                **FIT_SHAPE[defaults.task],
             )
             status = gr.Markdown("Press **Run** to train.", elem_classes=["training-loop-status"])
             fix_button = gr.Button("Fix it", variant="secondary", visible=False)

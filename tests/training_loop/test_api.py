@@ -10,23 +10,11 @@ import pytest
 from gradio_client import Client
 
 from demos.training_loop.loop_config import LoopConfig
-from demos.training_loop.ui import build, run_lab
+from demos.training_loop.ui import build, run_lab, setting_values
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = LoopConfig()
-DEFAULT_ARGS = [
-    DEFAULT.task,
-    DEFAULT.loss,
-    DEFAULT.optimizer,
-    DEFAULT.learning_rate,
-    DEFAULT.batch_size,
-    DEFAULT.hidden_size,
-    DEFAULT.steps,
-    DEFAULT.seed,
-    DEFAULT.clip_grad,
-    DEFAULT.max_grad_norm,
-    [],
-]
+DEFAULT_ARGS = setting_values(DEFAULT)
 
 
 @pytest.fixture(scope="module")
