@@ -20,9 +20,7 @@ import gc
 import json
 import os
 import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -224,33 +222,23 @@ async def _http_clients(url: str, endpoint: str, clients: int, requests: int):
 
 @contextmanager
 def _bench_server(model: str, threads: int):
-    """A fresh `serve` subprocess on a free port; yields its URL once it answers."""
-    from gradio_client import Client
+    """A fresh `serve` subprocess on a free port (tests/servers.py); yields its URL once it answers."""
+    import tempfile
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, __file__, "serve", "--model", model, "--port", str(port)]
-        + ["--threads", str(threads)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    from tests.servers import free_port, serving
+
+    port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + 180
-        while True:
-            try:
-                Client(url, verbose=False)
-                break
-            except Exception:
-                if time.time() > deadline or server.poll() is not None:
-                    raise RuntimeError("the benchmark server did not start") from None
-                time.sleep(1)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    command = [sys.executable, __file__, "serve", "--model", model, "--port", str(port)]
+    with tempfile.TemporaryDirectory() as tmp:
+        with serving(
+            command + ["--threads", str(threads)],
+            ready_url=url + "config",
+            log_path=Path(tmp) / "server.log",
+            env=os.environ.copy(),
+            timeout=180,
+        ):
+            yield url
 
 
 def _row(endpoint: str, clients: int, latencies: list[float], elapsed: float) -> dict:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -28,6 +27,9 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.servers import free_port  # noqa: E402
 
 # Every heavy import the tools make inside their functions (grep demos/ for indented imports of
 # torch, transformers, peft, accelerate, spaces and huggingface_hub), moved to the top of app.py:
@@ -61,12 +63,6 @@ VARIANTS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _rss_mib(pid: int) -> float:
     """Resident memory of a process and its children, from /proc (Linux)."""
     total = 0
@@ -87,7 +83,7 @@ def _rss_mib(pid: int) -> float:
 
 
 def measure(command: list[str], timeout: float = 180) -> dict[str, float]:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "GRADIO_SERVER_NAME": "127.0.0.1",

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import sys
 import time
@@ -70,12 +69,9 @@ def bench_client(runs: int) -> list[str]:
 
     with gr.Blocks() as demo:
         build()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo.launch(prevent_thread_lock=True, server_port=port, server_name="127.0.0.1", quiet=True)
+    demo.launch(prevent_thread_lock=True, quiet=True)  # Gradio picks a free port
     try:
-        client = Client(f"http://127.0.0.1:{port}", verbose=False)
+        client = Client(demo.local_url, verbose=False)
         results = [
             _measure(client.submit(*DEFAULT_ARGS, api_name="/training_loop_run"))
             for _ in range(runs + 1)

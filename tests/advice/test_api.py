@@ -4,7 +4,6 @@ allowlist, offline search, and fine-tuning in place then serving the result."""
 from __future__ import annotations
 
 import os
-import socket
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -12,12 +11,6 @@ import pytest
 gr = pytest.importorskip("gradio")
 from gradio_client import Client  # noqa: E402
 from gradio_client.exceptions import AppError  # noqa: E402
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +32,8 @@ def app(tiny_models, tmp_path_factory):
     os.environ.pop("ADVICE_MODEL", None)
     with gr.Blocks() as demo:
         ui.build()
-    port = _free_port()
-    demo.launch(prevent_thread_lock=True, server_port=port, server_name="127.0.0.1", quiet=True)
-    yield Client(f"http://127.0.0.1:{port}/", verbose=False), output
+    demo.launch(prevent_thread_lock=True, quiet=True)  # Gradio picks a free port
+    yield Client(demo.local_url, verbose=False), output
     demo.close()
     for name, value in saved.items():
         if value is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
 from dataclasses import asdict
 
@@ -15,12 +14,6 @@ from demos.calculator.fields import FRIEND_SCENARIO
 FRIEND_ARGS = {**asdict(FRIEND_SCENARIO), "parameters": ""}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def url():
     import gradio as gr
@@ -30,11 +23,8 @@ def url():
     with gr.Blocks() as demo:
         build(expose_api=True)
         build(expose_api=False)  # built twice, as app.py does: names must not clash
-    port = _free_port()
-    demo.launch(
-        prevent_thread_lock=True, server_port=port, mcp_server=True, ssr_mode=False, quiet=True
-    )
-    yield f"http://127.0.0.1:{port}"
+    demo.launch(prevent_thread_lock=True, mcp_server=True, ssr_mode=False, quiet=True)
+    yield demo.local_url.rstrip("/")  # Gradio picked a free port
     demo.close()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import threading
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from demos import hub
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -92,9 +92,7 @@ def test_offline_hub_id_not_cached_fails_fast(monkeypatch, tmp_path):
 
 def test_unreachable_hub_gives_a_quick_clear_message(monkeypatch, tmp_path):
     # A port nobody listens on: the probe is refused at once, instead of a minute-long download.
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed_port = s.getsockname()[1]
+    closed_port = free_port()
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{closed_port}")

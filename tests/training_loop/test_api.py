@@ -1,6 +1,5 @@
 """The lab through its API (gradio_client), and the promise that importing the UI skips torch."""
 
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -24,11 +23,8 @@ def client():
         build()
     with demo.route("Training loop", "/training-loop"):
         build(expose_api=False)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=port, quiet=True)
-    yield Client(f"http://127.0.0.1:{port}", verbose=False)
+    demo.launch(prevent_thread_lock=True, quiet=True)  # Gradio picks a free port
+    yield Client(demo.local_url, verbose=False)
     demo.close()
 
 
