@@ -361,6 +361,17 @@ def _gpu(field_name: str, key: str) -> tables.GpuSpec:
         raise InvalidInputError(field_name, str(error)) from None
 
 
+def _deadline(days) -> None:
+    _number(
+        "deadline_days",
+        days,
+        low=1e-3,
+        high=MAX_DEADLINE_DAYS,
+        what="The deadline (days)",
+        allow_none=True,
+    )
+
+
 def validate_model_job(job: ModelJob) -> ModelJob:
     """Check every input of ``job``; return it with derived defaults filled, or raise InvalidInputError."""
     _number(
@@ -381,14 +392,7 @@ def validate_model_job(job: ModelJob) -> ModelJob:
     _choice("optimizer", job.optimizer, OPTIMIZERS, "optimizer")
     _gpu("gpu", job.gpu)
     _number("mfu", job.mfu, low=0.01, high=1.0, what="MFU (utilisation)", allow_none=True)
-    _number(
-        "deadline_days",
-        job.deadline_days,
-        low=1e-3,
-        high=MAX_DEADLINE_DAYS,
-        what="The deadline (days)",
-        allow_none=True,
-    )
+    _deadline(job.deadline_days)
     if job.dataset_tokens is None and job.examples is None:
         raise InvalidInputError(
             "examples", "Give the dataset size: a number of examples, or a number of tokens."
@@ -439,14 +443,7 @@ def validate_measured_job(job: MeasuredJob) -> MeasuredJob:
     )
     _gpu("gpu", job.gpu)
     _choice("precision", job.precision, PRECISIONS, "precision")
-    _number(
-        "deadline_days",
-        job.deadline_days,
-        low=1e-3,
-        high=MAX_DEADLINE_DAYS,
-        what="The deadline (days)",
-        allow_none=True,
-    )
+    _deadline(job.deadline_days)
     if job.steps is not None:
         _number("steps", job.steps, low=1, high=MAX_STEPS, what="Steps")
     else:

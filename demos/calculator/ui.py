@@ -186,11 +186,6 @@ def friend_values():
     ]
 
 
-def _private(name: str, expose_api: bool) -> dict:
-    """Helper events (page rendering, presets) stay out of the API and the MCP tool list."""
-    return {"api_name": name if expose_api else f"{name}_page", "api_visibility": "private"}
-
-
 def build(expose_api: bool = True) -> None:
     """Create the calculator's components in the current Blocks context."""
     gpu_choices = [(spec.name, key) for key, spec in tables.gpus().items()]
@@ -341,29 +336,37 @@ def build(expose_api: bool = True) -> None:
     views = [summary, verdicts, plans, hours_plot, cost_plot, memory_plot]
 
     mode.change(
-        mode_picked, mode, [model_group, measured_group], **_private("calculator_mode", expose_api)
+        mode_picked,
+        mode,
+        [model_group, measured_group],
+        **event_api("calculator_mode", expose_api, internal=True),
     )
     model.change(
-        model_picked, model, [parameters, model_message], **_private("calculator_model", expose_api)
+        model_picked,
+        model,
+        [parameters, model_message],
+        **event_api("calculator_model", expose_api, internal=True),
     )
     read_size.click(
         read_model_size,
         model,
         [parameters, model_message],
-        **_private("calculator_model_size", expose_api),
+        **event_api("calculator_model_size", expose_api, internal=True),
     )
-    gpu.change(gpu_picked, gpu, mfu, **_private("calculator_gpu", expose_api))
+    gpu.change(gpu_picked, gpu, mfu, **event_api("calculator_gpu", expose_api, internal=True))
 
     go.click(
         estimate, inputs, raw, validator=validate, **event_api("estimate", expose_api)
-    ).success(render, inputs, views, **_private("calculator_render", expose_api))
+    ).success(render, inputs, views, **event_api("calculator_render", expose_api, internal=True))
     friend.click(
         friend_values,
         None,
         inputs + [model_group, measured_group],
-        **_private("calculator_friend", expose_api),
-    ).then(estimate, inputs, raw, **_private("calculator_friend_estimate", expose_api)).success(
-        render, inputs, views, **_private("calculator_friend_render", expose_api)
+        **event_api("calculator_friend", expose_api, internal=True),
+    ).then(
+        estimate, inputs, raw, **event_api("calculator_friend_estimate", expose_api, internal=True)
+    ).success(
+        render, inputs, views, **event_api("calculator_friend_render", expose_api, internal=True)
     )
 
 

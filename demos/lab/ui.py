@@ -222,8 +222,7 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
     ).then(
         lambda: gr.Button(interactive=True),
         outputs=[send],
-        api_name="lab_send_ready" if expose_api else "lab_send_ready_page",
-        api_visibility="private",
+        **event_api("lab_send_ready", expose_api, internal=True),
     )
 
     def preview_coverage(
