@@ -50,7 +50,11 @@ def send_and_watch(page, text: str) -> list[str]:
     box = page.locator("#lab-message textarea")
     box.fill(text)
     expect(box).to_have_value(text)
-    page.locator("#lab-send").click()
+    send = page.locator("#lab-send")
+    send.click()
+    # Send greys out with the reply's first update. Until then the previous state of the page
+    # (Send enabled, the last bubble filled) must not be taken for the end of this reply.
+    expect(send).to_be_disabled(timeout=30_000)
     seen: list[str] = []
     deadline = time.time() + 120
     while time.time() < deadline:
@@ -59,7 +63,7 @@ def send_and_watch(page, text: str) -> list[str]:
             if current and (not seen or current != seen[-1]):
                 seen.append(current)
         # Send is greyed out while the reply streams and comes back when it is done.
-        if seen and page.locator("#lab-send").is_enabled():
+        if seen and send.is_enabled():
             break
         time.sleep(0.05)
     seen.append(bots.last.inner_text().strip())
@@ -118,4 +122,25 @@ def test_a_lessons_your_turn_link_opens_its_scenario(app_url, page):
     # An unknown scenario leaves the first one open.
     page.goto(f"{app_url}/lab?scenario=no-such-lesson")
     expect(page.locator("#lab-brief")).to_be_visible()
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+
+
+def test_ending_during_a_reply_gives_send_back(app_url, page):
+    """A learner who presses End while the character is still talking gets the debrief, and Send
+    comes back once the reply is done: nothing is left greyed out."""
+    scenario = load_course().scenarios[1]
+    page.goto(f"{app_url}/?tab=lab")
+    picker = page.locator("#lab-scenario")
+    expect(picker).to_be_visible(timeout=60_000)
+    picker.locator("input").click()
+    page.get_by_role("option", name=scenario.title).click()
+    expect(page.locator("#lab-chat")).to_contain_text(scenario.opening[:40], timeout=60_000)
+    page.locator("#lab-message textarea").fill("A nightly batch job on a rented GPU: a few GPU-hours.")
+    send = page.locator("#lab-send")
+    send.click()
+    expect(send).to_be_disabled(timeout=30_000)
+    page.get_by_role("button", name="End and get feedback").click()
+    expect(page.locator("#lab-debrief")).to_contain_text("Debrief:", timeout=60_000)
+    expect(page.locator("#lab-debrief")).to_contain_text("nightly batch job")
+    expect(send).to_be_enabled(timeout=60_000)
     expect(page.get_by_text("Traceback")).to_have_count(0)
