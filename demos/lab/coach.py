@@ -41,11 +41,6 @@ class Debrief:
         return sum(value[f.status] for f in self.feedback) / max(len(self.feedback), 1)
 
 
-def _lower_first(text: str) -> str:
-    text = text.strip().rstrip(".")
-    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
-
-
 def offline_improvement(scenario: Scenario, point_id: str, status: str, fact: str) -> str:
     """One concrete improvement for a point, from the card itself (no model needed)."""
     templates = prompt_texts().coach
@@ -53,9 +48,7 @@ def offline_improvement(scenario: Scenario, point_id: str, status: str, fact: st
     if status == "missing" and not point.examples:
         status = "missing_no_example"
     example = point.examples[0] if point.examples else ""
-    return templates[status].format(
-        point_lower=_lower_first(point.point), example=example, fact=fact.rstrip(".")
-    )
+    return templates[status].format(example=example, fact=fact.rstrip("."))
 
 
 def make_debrief(scenario: Scenario, coverage: Coverage) -> Debrief:
@@ -83,7 +76,7 @@ def debrief_markdown(debrief: Debrief) -> str:
         "",
     ]
     for item in debrief.feedback:
-        lines.append(f"**{_MARK[item.status]} {item.point}** — {_WORD[item.status]}")
+        lines += [f"**{_MARK[item.status]} {item.point}** — {_WORD[item.status]}", ""]
         if item.quote:
             lines += [f"> {item.quote}", ""]  # the blank line ends the quote
         lines.append(f"*Improve:* {item.improvement}")
