@@ -289,6 +289,15 @@ def _cache_argument_name() -> str:
     return "cache" if "cache" in getattr(generation, "ALL_CACHE_NAMES", ()) else "past_key_values"
 
 
+def _chat_inputs(ref: str, messages: list[Message]) -> tuple[Any, Any, Any]:
+    """The cached local model, its tokenizer and the chat prompt's tensors on the model's device."""
+    model, tokenizer = hub.load_model(ref, "causal-lm", dtype=MODEL_DTYPE)
+    inputs = tokenizer.apply_chat_template(
+        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+    ).to(model.device)
+    return model, tokenizer, inputs
+
+
 def _stream_local(
     ref: str,
     messages: list[Message],
@@ -309,10 +318,7 @@ def _stream_local(
         TextIteratorStreamer,
     )
 
-    model, tokenizer = hub.load_model(ref, "causal-lm", dtype=MODEL_DTYPE)
-    inputs = tokenizer.apply_chat_template(
-        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-    ).to(model.device)
+    model, tokenizer, inputs = _chat_inputs(ref, messages)
     prompt_ids = inputs["input_ids"][0].tolist()
 
     class CountingStreamer(TextIteratorStreamer):
@@ -454,11 +460,8 @@ def _decode_steps(
         TopPLogitsWarper,
     )
 
-    model, tokenizer = hub.load_model(ref, "causal-lm", dtype=MODEL_DTYPE)
-    encoded = tokenizer.apply_chat_template(
-        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
-    )
-    prompt_ids = encoded["input_ids"][0].tolist()
+    model, tokenizer, inputs = _chat_inputs(ref, messages)
+    prompt_ids = inputs["input_ids"][0].tolist()
     store = prefix_cache(ref, cache_tokens) if cache_tokens > 0 else None
     cache, reused = store.lookup(prompt_ids) if store is not None else (None, 0)
     if cache is None:

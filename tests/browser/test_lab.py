@@ -43,6 +43,17 @@ def last_bot_text(page) -> str:
     return bots.last.inner_text() if bots.count() else ""
 
 
+def open_scenario(page, app_url):
+    """Open the lab tab and pick the second scenario from the menu; return that scenario."""
+    scenario = load_course().scenarios[1]
+    page.goto(f"{app_url}/?tab=lab")
+    picker = page.locator("#lab-scenario")
+    expect(picker).to_be_visible(timeout=60_000)
+    picker.locator("input").click()
+    page.get_by_role("option", name=scenario.title).click()
+    return scenario
+
+
 def send_and_watch(page, text: str) -> list[str]:
     """Send ``text``; return the successive texts of the character's reply while it streams."""
     bots = page.locator("#lab-chat .message.bot, #lab-chat [data-testid='bot']")
@@ -71,12 +82,7 @@ def send_and_watch(page, text: str) -> list[str]:
 
 
 def test_pick_chat_watch_and_debrief(app_url, page):
-    scenario = load_course().scenarios[1]
-    page.goto(f"{app_url}/?tab=lab")
-    picker = page.locator("#lab-scenario")
-    expect(picker).to_be_visible(timeout=60_000)
-    picker.locator("input").click()
-    page.get_by_role("option", name=scenario.title).click()
+    scenario = open_scenario(page, app_url)
     expect(page.locator("#lab-brief")).to_contain_text(scenario.character.name, timeout=60_000)
     expect(page.locator("#lab-chat")).to_contain_text(scenario.opening[:40], timeout=60_000)
     assert meter_count(page) == 0
@@ -128,14 +134,11 @@ def test_a_lessons_your_turn_link_opens_its_scenario(app_url, page):
 def test_ending_during_a_reply_gives_send_back(app_url, page):
     """A learner who presses End while the character is still talking gets the debrief, and Send
     comes back once the reply is done: nothing is left greyed out."""
-    scenario = load_course().scenarios[1]
-    page.goto(f"{app_url}/?tab=lab")
-    picker = page.locator("#lab-scenario")
-    expect(picker).to_be_visible(timeout=60_000)
-    picker.locator("input").click()
-    page.get_by_role("option", name=scenario.title).click()
+    scenario = open_scenario(page, app_url)
     expect(page.locator("#lab-chat")).to_contain_text(scenario.opening[:40], timeout=60_000)
-    page.locator("#lab-message textarea").fill("A nightly batch job on a rented GPU: a few GPU-hours.")
+    page.locator("#lab-message textarea").fill(
+        "A nightly batch job on a rented GPU: a few GPU-hours."
+    )
     send = page.locator("#lab-send")
     send.click()
     expect(send).to_be_disabled(timeout=30_000)
