@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from demos import serving, sessions
 from demos.config import settings
 from demos.course import Course, load_course
 from demos.course_ui import (
@@ -151,9 +152,12 @@ def _progress_wiring(blocks, course, state, pages, extra_outputs, extra_values):
 
 
 def build_app(course: Course | None = None) -> gr.Blocks:
+    sessions.install()  # a new visitor's session costs what they change, not a copy of the app
     course = course or load_course(settings.lessons_dir)
     known = tab_ids(course)
-    with gr.Blocks(title="ML tools of the trade: an interactive course") as demo:
+    with gr.Blocks(
+        title="ML tools of the trade: an interactive course", delete_cache=serving.CACHE_SWEEP
+    ) as demo:
         state = progress_state()
         with gr.Row():
             gr.Markdown(
@@ -266,7 +270,7 @@ def main() -> None:
         mcp_server=settings.mcp_server,
         theme=gr.themes.Soft(primary_hue="orange", secondary_hue="blue"),
         css_paths=[settings.css_path],
-        app_kwargs={"exception_handlers": {404: not_found_page(known_pages)}},
+        **serving.launch_options(exception_handlers={404: not_found_page(known_pages)}),
     )
 
 
