@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from demos import serving, sessions
+from demos import serving
 from demos.config import settings
 from demos.course import Course, load_course
 from demos.course_ui import (
@@ -152,12 +152,9 @@ def _progress_wiring(blocks, course, state, pages, extra_outputs, extra_values):
 
 
 def build_app(course: Course | None = None) -> gr.Blocks:
-    sessions.install()  # a new visitor's session costs what they change, not a copy of the app
     course = course or load_course(settings.lessons_dir)
     known = tab_ids(course)
-    with gr.Blocks(
-        title="ML tools of the trade: an interactive course", delete_cache=serving.CACHE_SWEEP
-    ) as demo:
+    with gr.Blocks(title="ML tools of the trade: an interactive course") as demo:
         state = progress_state()
         with gr.Row():
             gr.Markdown(
@@ -206,7 +203,7 @@ def build_app(course: Course | None = None) -> gr.Blocks:
             with embeddable_page(demo, tool.title, tool.id):
                 build_tool(tool, expose_api=False)
 
-    return demo
+    return serving.prepare(demo)  # per-session memory, cache sweep, queue for every REST call
 
 
 @contextmanager

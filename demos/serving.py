@@ -1,66 +1,39 @@
-"""How the Space is served to the public: launch() limits and clean answers to unknown calls.
+"""How the Space is served to the public: limits, and clean answers to calls it does not offer.
 
-``app.py`` passes ``launch_options()`` to ``demo.launch()``; the tests' in-process servers pass
-the same, so what they check is what the Space runs with. CONTRIBUTING.md ("Security") says
-what each limit protects.
+``app.build_app()`` ends with ``prepare(demo)`` and ``app.main()`` passes ``launch_options()``
+to ``demo.launch()``; the tests' in-process servers (``tests/servers.app_in_process``) do the
+same, so what they check is what the Space runs. CONTRIBUTING.md ("Security") says what each
+limit protects.
 """
 
 from __future__ import annotations
 
+import json
 import re
+
+from demos import sessions
 
 #: The course takes no file from a visitor, but Gradio's /gradio_api/upload always exists and
 #: serves back what it stored: 1 MB is room for any text a future tool might take.
 MAX_UPLOAD = "1mb"
 #: Every half hour, delete uploads and generated files (the lab's debrief downloads) older
-#: than an hour (gr.Blocks(delete_cache=(frequency, age)), in seconds; app.build_app sets it).
+#: than an hour (Gradio's ``Blocks.delete_cache``: frequency, age, in seconds).
 CACHE_SWEEP = (1800, 3600)
 
-# Gradio's REST API by endpoint name: POST /gradio_api/call/<name> and /gradio_api/call/v2/<name>.
-_CALL_BY_NAME = re.compile(r"/gradio_api/call/(?:v2/)?(?P<name>[^/]+)/?$")
+# Gradio's REST routes that name an endpoint: /gradio_api/call/<name>, /call/v2/<name>,
+# /run/<name> and /api/<name> (POST).
+_BY_NAME = re.compile(r"/gradio_api/(?:call/(?:v2/)?|run/|api/)(?P<name>[^/]+)/?$")
+_QUEUE_JOIN = re.compile(r"/gradio_api/queue/join/?$")
 
 
-def public_api_names(blocks) -> set[str]:
-    """Endpoint names a client may call by name: every event not marked private."""
-    return {
-        fn.api_name
-        for fn in blocks.fns.values()
-        if fn.api_name and fn.fn is not None and fn.api_visibility != "private"
-    }
-
-
-class NamedCallsToPublicEndpointsOnly:
-    """ASGI middleware: a call by name to an endpoint that is not public gets a clean 404.
-
-    Gradio 6.31 answers an unknown name with HTTP 500 and an ASGI traceback in the log, and
-    accepts the name of a private endpoint (an embeddable page's twin of a public one, or UI
-    plumbing), which its own client libraries refuse to call. The page itself never calls by
-    name (it joins the queue by event index), so it is unaffected.
-    """
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "POST":
-            match = _CALL_BY_NAME.search(scope["path"])
-            if match:
-                blocks = scope["app"].get_blocks()
-                name = match.group("name")
-                if name not in public_api_names(blocks):
-                    await _not_found(name)(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
-
-
-def _not_found(name: str):
-    from fastapi.responses import JSONResponse
-
-    shown = name if len(name) <= 60 else name[:57] + "..."
-    return JSONResponse(
-        {"detail": f"No API endpoint is named '{shown}'. /gradio_api/info lists them."},
-        status_code=404,
-    )
+def prepare(demo):
+    """Settings of the built Blocks that the Space needs before launch(); returns ``demo``."""
+    sessions.install()  # a new visitor's session costs what they change, not a copy of the app
+    demo.delete_cache = CACHE_SWEEP
+    # As on a Space (where Gradio sets it so itself): a REST call waits its turn in the queue,
+    # under each event's concurrency limit, rather than running at once beside it.
+    demo.api_open = False
+    return demo
 
 
 def launch_options(exception_handlers: dict | None = None) -> dict:
@@ -73,6 +46,90 @@ def launch_options(exception_handlers: dict | None = None) -> dict:
         "enable_monitoring": False,
         "app_kwargs": {
             "exception_handlers": dict(exception_handlers or {}),
-            "middleware": [Middleware(NamedCallsToPublicEndpointsOnly)],
+            "middleware": [Middleware(OfferedEndpointsOnly)],
         },
     }
+
+
+def public_api_names(blocks) -> set[str]:
+    """Endpoint names a client may call by name: every event with a function, not private."""
+    return {
+        fn.api_name
+        for fn in blocks.fns.values()
+        if fn.api_name and fn.fn is not None and fn.api_visibility != "private"
+    }
+
+
+class OfferedEndpointsOnly:
+    """ASGI middleware: a call to an endpoint the Space does not offer gets a clean 404.
+
+    Gradio 6.31 answers an unknown endpoint name (or an unknown event index on
+    /gradio_api/queue/join) with HTTP 500 and an ASGI traceback in the log, and runs a call by
+    the name of a private endpoint (an embeddable page's twin of a public one, UI plumbing)
+    that its own client libraries refuse to make. The page never calls by name (it joins the
+    queue with an event's index), so it is unaffected.
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        if match := _BY_NAME.search(path):
+            name = match.group("name")
+            if name not in public_api_names(scope["app"].get_blocks()):
+                await _not_found(f"No API endpoint is named '{_short(name)}'.")(
+                    scope, receive, send
+                )
+                return
+        elif _QUEUE_JOIN.search(path):
+            body, receive = await _read_body(receive)
+            index = _fn_index(body)
+            if index is not None and index not in scope["app"].get_blocks().fns:
+                await _not_found(f"No event has the index {_short(str(index))}.")(
+                    scope, receive, send
+                )
+                return
+        await self.app(scope, receive, send)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _fn_index(body: bytes):
+    try:
+        index = json.loads(body).get("fn_index")
+    except (ValueError, AttributeError):
+        return None  # not a JSON object: Gradio's own validation answers 422
+    return index if isinstance(index, int) else None
+
+
+async def _read_body(receive):
+    """The request body, and a ``receive`` that hands it on to the app unchanged."""
+    chunks, more = [], True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        more = message.get("more_body", False)
+    body, sent = b"".join(chunks), False
+
+    async def replay():
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return body, replay
+
+
+def _not_found(detail: str):
+    from fastapi.responses import JSONResponse
+
+    return JSONResponse({"detail": f"{detail} /gradio_api/info lists the API."}, status_code=404)

@@ -36,6 +36,7 @@ from demos.training_loop.loop_config import (
     ConfigError,
     LoopConfig,
     default_loss,
+    failure_names,
     make_config,
 )
 from demos.training_loop.runner import Frame, run_training
@@ -283,7 +284,7 @@ def fix_and_run(
         max_grad_norm,
         failures,
     )
-    found = tuple(dict.fromkeys([*(problems or []), *(failures or [])]))
+    found = tuple(dict.fromkeys([*(problems or []), *failure_names(failures)]))
     settings = fixed_settings(found, current.learning_rate)
     cfg = current.with_changes(
         failures=(),
@@ -332,7 +333,7 @@ def show_script(
         )
     except ConfigError as err:
         return gr.update(), f"⚠️ {err}"
-    return render_script(cfg), describe_switches(failures or [])
+    return render_script(cfg), describe_switches(failure_names(failures))
 
 
 def stop_run(request: gr.Request = None) -> None:
@@ -433,6 +434,7 @@ def _build_autograd_panel(expose_api: bool) -> None:
         run_backward,
         inputs,
         [snippet, table],
+        preprocess=False,
         **event_api("training_loop_autograd_refresh", expose_api, internal=True),
     )
     gr.on(
@@ -440,6 +442,7 @@ def _build_autograd_panel(expose_api: bool) -> None:
         run_backward,
         inputs,
         [snippet, table],
+        preprocess=False,
         **event_api("training_loop_autograd", expose_api),
     )
 
@@ -535,6 +538,9 @@ def build(expose_api: bool = True) -> None:
 
     problems = gr.State([])
     switches_before = gr.State([])
+    # The events that take settings from callers run with preprocess=False: Gradio's own checks
+    # answer a string where a number belongs with {'error': None} and a traceback, while
+    # make_config and compute_gradients accept loosely typed values and name the field at fault.
     settings = [
         task,
         loss,
@@ -564,6 +570,7 @@ def build(expose_api: bool = True) -> None:
         show_script,
         settings,
         [code, failure_notes],
+        preprocess=False,
         **event_api("training_loop_script", expose_api),
     )
     run_event = run_button.click(
@@ -573,6 +580,7 @@ def build(expose_api: bool = True) -> None:
         concurrency_limit=config.CONCURRENCY_LIMIT,
         concurrency_id=RUN_CONCURRENCY_ID,
         show_progress="minimal",
+        preprocess=False,
         **event_api("training_loop_run", expose_api),
     )
     fix_event = fix_button.click(
@@ -582,6 +590,7 @@ def build(expose_api: bool = True) -> None:
         concurrency_limit=config.CONCURRENCY_LIMIT,
         concurrency_id=RUN_CONCURRENCY_ID,
         show_progress="minimal",
+        preprocess=False,
         **event_api("training_loop_fix", expose_api),
     )
     # Stop ends a running run from the inside (its last frame says so); the cancel that follows
