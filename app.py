@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
-from demos import serving
+from demos import logs, serving
 from demos.config import settings
 from demos.course import Course, load_course
 from demos.course_ui import (
@@ -252,6 +252,7 @@ def not_found_page(known_pages: list[tuple[str, str]]):
 
 
 def main() -> None:
+    logs.install()  # one line per rejected input, tracebacks for real errors, secrets masked
     # Gradio reads its default concurrency when the Blocks is created; setting it here instead of
     # calling demo.queue() spares a third rebuild of the whole FastAPI app at start-up.
     os.environ.setdefault("GRADIO_DEFAULT_CONCURRENCY_LIMIT", str(DEFAULT_CONCURRENCY))

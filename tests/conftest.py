@@ -29,10 +29,16 @@ def app_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def app_url(app_env, tmp_path_factory):
+def app_log_path(tmp_path_factory) -> Path:
+    """Where ``app_url``'s server writes its log (stdout and stderr)."""
+    return tmp_path_factory.mktemp("app") / "app.log"
+
+
+@pytest.fixture(scope="module")
+def app_url(app_env, app_log_path):
     """Start `python app.py` on a free port and yield its base URL; stop it afterwards."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("app") / "app.log"
+    log_path = app_log_path
     env = {
         **os.environ,
         "GRADIO_SERVER_NAME": "127.0.0.1",
