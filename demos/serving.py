@@ -29,11 +29,33 @@ _QUEUE_JOIN = re.compile(r"/gradio_api/queue/join/?$")
 def prepare(demo):
     """Settings of the built Blocks that the Space needs before launch(); returns ``demo``."""
     sessions.install()  # a new visitor's session costs what they change, not a copy of the app
+    _fix_mcp_state_outputs()
     demo.delete_cache = CACHE_SWEEP
     # As on a Space (where Gradio sets it so itself): a REST call waits its turn in the queue,
     # under each event's concurrency limit, rather than running at once beside it.
     demo.api_open = False
     return demo
+
+
+def _without_state_outputs(components, data):
+    """Gradio's MCP server's ``pop_returned_state``, for both ways it gets a tool's outputs.
+
+    Gradio 6.31 pops the position of every gr.State output from the outputs it got, which is
+    right on its direct path (all outputs, in order; though each pop shifts the next) and wrong
+    on its queued path, where gradio_client has already left State (and Button) outputs out: a
+    tool that returns a State failed with "pop index out of range".
+    """
+    from gradio.components import State
+
+    if not isinstance(data, list) or len(data) != len(components):
+        return data  # the client already left out what the API does not show
+    return [value for component, value in zip(components, data) if not isinstance(component, State)]
+
+
+def _fix_mcp_state_outputs() -> None:
+    from gradio import mcp
+
+    mcp.GradioMCPServer.pop_returned_state = staticmethod(_without_state_outputs)
 
 
 def launch_options(exception_handlers: dict | None = None) -> dict:

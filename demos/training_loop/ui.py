@@ -117,6 +117,9 @@ def setting_values(cfg: LoopConfig) -> list:
     return [list(cfg.failures) if n == "failures" else getattr(cfg, n) for n in SETTING_NAMES]
 
 
+ALL_LOSSES = tuple(loss for losses in LOSSES.values() for loss in losses)
+
+
 def _config(*values) -> LoopConfig:
     """The settings widgets' values (SETTING_NAMES order) as a config; ConfigError if bad."""
     return make_config(**dict(zip(SETTING_NAMES, values, strict=True)))
@@ -468,6 +471,8 @@ def build(expose_api: bool = True) -> None:
                 # in the same request; the server checks the pair (ConfigError).
                 allow_custom_value=True,
             )
+            # ... and so the API and MCP schema list every task's losses, not the first task's.
+            loss.api_info = lambda: {"type": "string", "enum": list(ALL_LOSSES)}
             optimizer = gr.Dropdown(list(OPTIMIZERS), value=defaults.optimizer, label="Optimizer")
             lr_low, lr_high = LIMITS["learning_rate"]
             learning_rate = gr.Number(
