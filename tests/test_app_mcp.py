@@ -18,6 +18,7 @@ from tests.mcp_client import McpClient
 CRASH_SIGNS = ("Traceback", "pop index", "None", "Error()", "KeyError", "IndexError")
 
 OK = None  # the call succeeds
+TOKEN = "hf_SentinelTokenThatMustNeverLeak0123456789"
 # endpoint, arguments as a model sends them, OK or words the error must contain
 CALLS = [
     ("training_loop_run", {}, OK),
@@ -60,6 +61,7 @@ def app_env(tmp_path_factory):
     root = tmp_path_factory.mktemp("mcp-models")
     classifier = save_tiny_classifier(root / "classifier")
     return {
+        "HF_TOKEN": TOKEN,  # must never appear in a tool's answer (or the log: tests/conftest.py)
         "COURSE_MCP_SERVER": "true",
         "ADVICE_MODEL": str(classifier),
         "ADVICE_BASE_MODEL": str(classifier),
@@ -120,6 +122,7 @@ def test_a_tool_called_as_a_model_would_answers_or_explains(
         assert expected in result.text, result.text
     if result.is_error:
         assert result.text.strip() and not any(sign in result.text for sign in CRASH_SIGNS)
+    assert TOKEN not in result.text and TOKEN not in str(result.structured)
 
 
 def test_a_training_run_over_mcp_returns_its_plots_and_diagnosis(client, tools):
