@@ -27,6 +27,18 @@ def progress_state() -> gr.BrowserState:
     return gr.BrowserState(None, storage_key=PROGRESS_KEY, secret=PROGRESS_CIPHER_KEY)
 
 
+def storage_notice() -> gr.HTML:
+    """A line that says progress lasts only for this visit. course.css shows it only when the
+    browser refuses this page its storage (a cross-site embed with third-party storage blocked):
+    demos/frame.js then keeps progress in memory and marks <html class="course-storage-memory">."""
+    return gr.HTML(
+        "<p>⚠️ This browser does not let this page keep your progress, so it lasts until you "
+        "leave or reload the page. Open the course in its own tab to keep it.</p>",
+        elem_classes=["storage-notice"],
+        padding=False,
+    )
+
+
 def lesson_markdown(lesson: Lesson) -> str:
     """The lesson body as shown in the Space.
 
