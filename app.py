@@ -103,13 +103,6 @@ def tab_ids(course: Course) -> list[str]:
     return [les.id for les in course.lessons] + [tool.id for tool in TOOLS]
 
 
-def choose_tab(requested: str | None, known: list[str]) -> str:
-    """The tab to open for ``?tab=<id>``; anything unknown opens the first tab."""
-    if requested and requested in known:
-        return requested
-    return known[0] if known else START_ID
-
-
 def _progress_wiring(blocks, course, state, pages, extra_outputs, extra_values):
     """Keep a page in step with the progress saved in the browser.
 
@@ -175,7 +168,7 @@ def build_app(course: Course | None = None) -> gr.Blocks:
         # them behind "⋯"); course.css lays the rows out.
         with gr.Tabs(
             selected=known[0] if known else None, overflow_behavior="wrap", elem_id="course-tabs"
-        ) as tabs:
+        ):
             for lesson in course.lessons:
                 with gr.Tab(_tab_label(lesson), id=lesson.id, elem_id=f"tab-{lesson.id}"):
                     pages.append(LessonPage(lesson, course, state))
@@ -193,7 +186,9 @@ def build_app(course: Course | None = None) -> gr.Blocks:
         )
         _progress_wiring(demo, course, state, pages, extra_outputs, extra_values)
 
-        def open_requested_tab(request: gr.Request):
+        def warn_unknown_tab(request: gr.Request):
+            # demos/frame.js opens the tab named by ?tab= in the browser, at once; a load event
+            # answering later could take back a tab the visitor had picked meanwhile.
             requested = request.query_params.get("tab") if request else None
             if requested and requested not in known:
                 # The name comes from the address bar: shown as text, never as markup.
@@ -201,9 +196,8 @@ def build_app(course: Course | None = None) -> gr.Blocks:
                     f"There is no tab called '{visitor_text(requested, 40)}', "
                     "so you are at the start."
                 )
-            return gr.Tabs(selected=choose_tab(requested, known))
 
-        demo.load(open_requested_tab, outputs=tabs, api_visibility="private")
+        demo.load(warn_unknown_tab, api_visibility="private", show_progress="hidden")
 
         for lesson in course.lessons:
             with embeddable_page(demo, lesson.title, lesson.id):
@@ -235,6 +229,11 @@ def embeddable_page(demo: gr.Blocks, name: str, path: str):
 
 
 FRAME_JS = Path(__file__).parent / "demos" / "frame.js"
+
+
+# Gradio 6.31's status live region announces t("common.complete") after every event, and its
+# English strings lack that key, so screen readers heard the raw "common.complete".
+STATUS_WORDS = gr.I18n(en={"common.complete": "Done"})
 
 
 def course_theme() -> gr.themes.Base:
@@ -311,6 +310,7 @@ def main() -> None:
         theme=course_theme(),
         css_paths=[settings.css_path],
         head=frame_head(),
+        i18n=STATUS_WORDS,
         app_kwargs={"exception_handlers": {404: not_found_page(known_pages)}},
     )
 

@@ -138,7 +138,8 @@ class LessonPage:
                     gr.Markdown(f"**{qi + 1}.** {item.question}", elem_classes=["quiz-prompt"])
                     radio = gr.Radio(
                         choices=[(choice_label(c.text), i) for i, c in enumerate(item.choices)],
-                        label=f"Question {qi + 1}",
+                        # Hidden, but it names the radio group for screen readers.
+                        label=f"Question {qi + 1}: {choice_label(item.question)}",
                         show_label=False,
                         value=None,
                     )

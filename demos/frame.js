@@ -86,10 +86,41 @@
     }
   }
 
+  // The tab named by ?tab= is opened here, as soon as the tabs exist, not by a load event on
+  // the server: its answer arrived late on a busy Space and took back a tab the visitor had
+  // already picked. (app.py's load event only warns about an unknown name.)
+  // Gradio applies the Tabs' initial `selected` in an effect after the buttons exist, so the
+  // requested tab is clicked again (until the visitor picks one) if it was taken back.
+  let initialPending = true;
+  let initialTimer = 0;
+  let opening = false;
+  function openRequestedTab() {
+    if (!initialPending || initialTimer) return;
+    const wanted = new URL(window.location.href).searchParams.get("tab");
+    if (!wanted) {
+      initialPending = false;
+      return;
+    }
+    const button = buttonFor(wanted);
+    if (!button) return; // not rendered yet, or unknown (then the server says so)
+    initialTimer = setTimeout(() => {
+      initialTimer = 0;
+      if (!initialPending || button.getAttribute("aria-selected") === "true") return;
+      opening = true;
+      try {
+        button.click();
+      } finally {
+        opening = false;
+      }
+    }, 30);
+  }
+  setTimeout(() => (initialPending = false), 4000);
+
   // A visitor's click on a tab (or an arrow key, which clicks) records the tab in the address.
   document.addEventListener("click", (event) => {
     const button = event.target.closest?.(`${TABS} > .tab-wrapper [role=tab][data-tab-id]`);
     if (!button) return;
+    if (!opening) initialPending = false; // the visitor (or Back/Forward) chose a tab
     const id = button.dataset.tabId;
     showTitle(button);
     if (fromHistory) return;
@@ -117,7 +148,9 @@
     if (event.defaultPrevented || event.button !== 0) return;
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
     const link = event.target.closest?.("a[href]");
-    if (!link || link.target === "_blank" || !document.querySelector(TABS)) return;
+    // (Gradio's Markdown gives every link target="_blank"; a link to a tab of this very page
+    // is still better followed in place.)
+    if (!link || !document.querySelector(TABS)) return;
     const url = new URL(link.href, window.location.href);
     if (url.origin !== window.location.origin || url.pathname !== window.location.pathname) return;
     const keys = [...url.searchParams.keys()].filter((k) => k !== "__theme");
@@ -228,9 +261,34 @@
     codeStyle.textContent += extra.join("\n") + "\n";
   }
 
-  // Gradio renders the app after this script: watch for the tabs and keep them in step.
-  let codeCheck = 0;
-  const observer = new MutationObserver(() => {
+  // ---- 6. accessible names and groups Gradio leaves out ------------------------------------
+  let groups = 0;
+
+  function tidy() {
+    syncTabindex();
+    const open = tabButtons().find((b) => b.getAttribute("aria-selected") === "true");
+    if (open && !open.dataset.courseTitled) {
+      for (const b of tabButtons()) delete b.dataset.courseTitled;
+      open.dataset.courseTitled = "1";
+      showTitle(open);
+    }
+    for (const b of tabButtons()) {
+      const panel = document.getElementById(b.getAttribute("aria-controls") || "");
+      if (panel && !panel.hasAttribute("aria-labelledby")) panel.setAttribute("aria-labelledby", b.id);
+    }
+    // gr.Radio names each option's input differently ("radio-1", "radio-2"...), which makes
+    // every option a group of its own: arrow keys did nothing. One name per fieldset.
+    for (const set of document.querySelectorAll("fieldset")) {
+      const radios = set.querySelectorAll("input[type=radio]");
+      if (!radios.length) continue;
+      if (!set.dataset.courseGroup) set.dataset.courseGroup = `course-radio-${++groups}`;
+      for (const r of radios) if (r.name !== set.dataset.courseGroup) r.name = set.dataset.courseGroup;
+      const info = set.querySelector(":scope > [data-testid=block-info]");
+      if (info && !set.hasAttribute("aria-labelledby")) {
+        info.id = info.id || `${set.dataset.courseGroup}-label`;
+        set.setAttribute("aria-labelledby", info.id);
+      }
+    }
     // Gradio's empty plot and label boxes carry aria-label on a plain div (not allowed there).
     for (const box of document.querySelectorAll(".empty[aria-label]:not([role])")) {
       box.setAttribute("role", "img");
@@ -247,18 +305,20 @@
         scroller.setAttribute("role", "region");
       }
     }
-    if (!codeCheck) {
-      codeCheck = requestAnimationFrame(() => {
-        codeCheck = 0;
-        recolourCode();
-      });
-    }
+    recolourCode();
+  }
+
+  // Gradio renders the app after this script and re-renders parts of it on every update:
+  // tidy up shortly after each burst of changes.
+  let pending = 0;
+  const observer = new MutationObserver(() => {
+    openRequestedTab();
     syncTabindex();
-    const open = tabButtons().find((b) => b.getAttribute("aria-selected") === "true");
-    if (open && !open.dataset.courseTitled) {
-      for (const b of tabButtons()) delete b.dataset.courseTitled;
-      open.dataset.courseTitled = "1";
-      showTitle(open);
+    if (!pending) {
+      pending = setTimeout(() => {
+        pending = 0;
+        tidy();
+      }, 40);
     }
   });
   const start = () =>
