@@ -207,6 +207,8 @@ def build_app(course: Course | None = None) -> gr.Blocks:
                 _progress_wiring(demo, course, page_state, [page], [], [])
         for tool in TOOLS:
             with embeddable_page(demo, tool.title, tool.id):
+                # The page's name for screen readers (a tool's own heading is an h2).
+                gr.HTML(f"<h1>{html.escape(tool.title)}</h1>", elem_classes=["course-sr-only"])
                 build_tool(tool, expose_api=False)
 
     return demo

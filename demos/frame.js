@@ -263,6 +263,16 @@
 
   // ---- 6. accessible names and groups Gradio leaves out ------------------------------------
   let groups = 0;
+  const regionNames = new Map();
+
+  // A keyboard-scrollable region needs a name, and landmarks need distinct ones.
+  function nameRegion(el, base) {
+    const n = (regionNames.get(base) || 0) + 1;
+    regionNames.set(base, n);
+    el.setAttribute("role", "region");
+    el.setAttribute("aria-label", n === 1 ? base : `${base} ${n}`);
+    el.dataset.courseRegion = "1";
+  }
 
   function tidy() {
     syncTabindex();
@@ -299,11 +309,26 @@
       if (!scroller.querySelector("[contenteditable=true]")) {
         scroller.tabIndex = 0;
         const label = scroller.closest(".block")?.querySelector("[data-testid=block-label]");
-        const count = document.querySelectorAll(".cm-scroller[role=region]").length + 1;
-        const name = label?.textContent.trim() || `Code ${count}`;
-        scroller.setAttribute("aria-label", `${name} (code)`);
-        scroller.setAttribute("role", "region");
+        nameRegion(scroller, label?.textContent.trim() || "Code");
       }
+    }
+    // A code block in a lesson that scrolls sideways (long lines, phones) must be reachable by
+    // keyboard to be scrolled; one that fits stays out of the Tab order.
+    for (const pre of document.querySelectorAll(".prose pre")) {
+      const scrolls = pre.scrollWidth > pre.clientWidth + 1;
+      if (scrolls && pre.tabIndex !== 0) {
+        pre.tabIndex = 0;
+        nameRegion(pre, "Code example");
+      } else if (!scrolls && pre.dataset.courseRegion) {
+        pre.removeAttribute("tabindex");
+        pre.removeAttribute("role");
+        pre.removeAttribute("aria-label");
+        delete pre.dataset.courseRegion;
+      }
+    }
+    // The footer's icons repeat the text beside them.
+    for (const img of document.querySelectorAll("footer img[alt]:not([alt=''])")) {
+      if (img.parentElement?.textContent.includes(img.alt)) img.alt = "";
     }
     recolourCode();
   }
@@ -320,6 +345,13 @@
         tidy();
       }, 40);
     }
+  });
+  window.addEventListener("resize", () => {
+    clearTimeout(pending);
+    pending = setTimeout(() => {
+      pending = 0;
+      tidy();
+    }, 150);
   });
   const start = () =>
     observer.observe(document.body, {
