@@ -110,11 +110,12 @@ def _progress_wiring(blocks, course, state, pages, extra_outputs, extra_values):
     change only the progress lines are refreshed: an answer's own event has already shown its
     feedback, so the page's radios are not sent again.
     """
-    status_outputs = [page.status for page in pages] + extra_outputs
+    status_outputs = [out for page in pages for out in page.status_outputs()] + extra_outputs
     answer_outputs = [out for page in pages for out in page.answer_outputs()]
 
     def statuses(clean):
-        return [page.status_line(clean) for page in pages] + [fn(clean) for fn in extra_values]
+        values = [value for page in pages for value in page.status_values(clean)]
+        return values + [fn(clean) for fn in extra_values]
 
     def refresh(progress):
         clean, _ = clean_progress(progress, course)
@@ -151,13 +152,13 @@ def build_app(course: Course | None = None) -> gr.Blocks:
     known = tab_ids(course)
     with gr.Blocks(title="ML tools of the trade: an interactive course") as demo:
         state = progress_state()
-        with gr.Row():
+        with gr.Row(elem_id="course-header"):
             gr.Markdown(
                 "# 🧰 ML tools of the trade\n"
                 "PyTorch · the Hugging Face Hub · free GPUs · shipping a demo",
                 elem_id="course-title",
             )
-            gr.DuplicateButton(size="sm", scale=0)
+            duplicate_button()
         progress_md = gr.Markdown(header_progress({"read": [], "answers": {}}, course))
         storage_notice()
         if course.errors:
@@ -212,6 +213,29 @@ def build_app(course: Course | None = None) -> gr.Blocks:
                 build_tool(tool, expose_api=False)
 
     return demo
+
+
+DUPLICATE_LABEL = "Duplicate this Space"
+DUPLICATE_OFF_SPACE = (
+    "On Hugging Face, this button copies the course into your own account, where you can change "
+    "its lessons, models and hardware. This copy is not running on a Space, so there is nothing "
+    "to duplicate: it is already yours, and README.md lists what you can change."
+)
+
+
+def duplicate_button() -> gr.Button:
+    """Top right, where Hugging Face puts its own "Duplicate this Space", and quiet (secondary):
+    on a Space, Gradio's DuplicateButton; anywhere else it says what it would do."""
+    common = {"size": "sm", "scale": 0, "min_width": 0, "elem_id": "course-duplicate"}
+    if os.environ.get("SPACE_ID"):  # set by Hugging Face on every Space
+        return gr.DuplicateButton(DUPLICATE_LABEL, variant="secondary", **common)
+    button = gr.Button(DUPLICATE_LABEL, variant="secondary", **common)
+    button.click(
+        lambda: gr.Info(DUPLICATE_OFF_SPACE, duration=15),
+        api_visibility="private",
+        show_progress="hidden",
+    )
+    return button
 
 
 @contextmanager

@@ -205,3 +205,31 @@ def test_the_live_region_speaks_words_not_keys(app_url, page):
     page.wait_for_function("window.__spoken.includes('Done')", timeout=15_000)
     spoken = page.evaluate("window.__spoken")
     assert not [s for s in spoken if re.search(r"\b(common|status|errors)\.\w+", s)], spoken
+
+
+def test_mark_as_read_confirms_beside_the_button(app_url, page):
+    page.goto(f"{app_url}/?tab=free-compute")
+    wait_ready(page)
+    panel = page.locator("#tab-free-compute")
+    button = panel.get_by_role("button", name="Mark this lesson as read")
+    button.scroll_into_view_if_needed()
+    button.click()
+    confirmed = panel.get_by_role("button", name="Marked as read")
+    expect(confirmed).to_be_visible()
+    expect(confirmed).to_be_in_viewport()  # seen where the learner clicked
+    page.reload()
+    wait_ready(page)
+    expect(
+        page.locator("#tab-free-compute").get_by_role("button", name="Marked as read")
+    ).to_be_visible()
+
+
+def test_duplicate_outside_a_space_says_what_it_would_do(app_url, page):
+    page.goto(app_url)
+    wait_ready(page)
+    button = page.get_by_role("button", name="Duplicate this Space")
+    expect(button).to_be_visible()
+    # Quiet, not the page's loudest button: Gradio's secondary style.
+    expect(button).to_have_class(re.compile(r"\bsecondary\b"))
+    button.click()
+    expect(page.get_by_text("copies the course into your own account")).to_be_visible()
