@@ -27,6 +27,18 @@ def progress_state() -> gr.BrowserState:
     return gr.BrowserState(None, storage_key=PROGRESS_KEY, secret=PROGRESS_CIPHER_KEY)
 
 
+def storage_notice() -> gr.HTML:
+    """A line that says progress lasts only for this visit. course.css shows it only when the
+    browser refuses this page its storage (a cross-site embed with third-party storage blocked):
+    demos/frame.js then keeps progress in memory and marks <html class="course-storage-memory">."""
+    return gr.HTML(
+        "<p>⚠️ This browser does not let this page keep your progress, so it lasts until you "
+        "leave or reload the page. Open the course in its own tab to keep it.</p>",
+        elem_classes=["storage-notice"],
+        padding=False,
+    )
+
+
 def lesson_markdown(lesson: Lesson) -> str:
     """The lesson body as shown in the Space.
 
@@ -107,6 +119,10 @@ def header_progress(progress: dict, course: Course) -> str:
     )
 
 
+def read_button_label(read: bool) -> str:
+    return "✅ Marked as read" if read else "Mark this lesson as read"
+
+
 class LessonPage:
     """The widgets of one lesson on one page, and the events that keep progress in sync."""
 
@@ -126,7 +142,8 @@ class LessonPage:
                     gr.Markdown(f"**{qi + 1}.** {item.question}", elem_classes=["quiz-prompt"])
                     radio = gr.Radio(
                         choices=[(choice_label(c.text), i) for i, c in enumerate(item.choices)],
-                        label=f"Question {qi + 1}",
+                        # Hidden, but it names the radio group for screen readers.
+                        label=f"Question {qi + 1}: {choice_label(item.question)}",
                         show_label=False,
                         value=None,
                     )
@@ -144,8 +161,14 @@ class LessonPage:
             gr.Markdown(scenario_card(lesson.scenario), elem_classes=["scenario-card"])
             with gr.Accordion("What a strong answer covers (peek only if stuck)", open=False):
                 gr.Markdown(rubric_markdown(lesson.scenario))
-        read_button = gr.Button("✅ Mark this lesson as read", variant="secondary", size="sm")
-        read_button.click(self._mark_read, inputs=state, outputs=state, api_visibility="private")
+        # The button itself confirms (its label turns to "Marked as read"): the status line at the
+        # top of the page is out of sight when a learner reaches the end of a lesson.
+        self.read_button = gr.Button(
+            read_button_label(False), variant="secondary", size="sm", elem_classes=["lesson-read"]
+        )
+        self.read_button.click(
+            self._mark_read, inputs=state, outputs=state, api_visibility="private"
+        )
 
     def _answer_handler(self, question: int):
         item = self.lesson.quiz[question]
@@ -178,3 +201,11 @@ class LessonPage:
 
     def status_line(self, progress: dict) -> str:
         return lesson_status(progress, self.lesson)
+
+    def status_outputs(self) -> list:
+        """What shows this lesson's progress: the line at the top and the Mark-as-read button."""
+        return [self.status, self.read_button]
+
+    def status_values(self, progress: dict) -> list:
+        read = self.lesson.id in progress["read"]
+        return [self.status_line(progress), gr.Button(read_button_label(read))]

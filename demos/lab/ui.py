@@ -117,6 +117,9 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
                 label="Conversation",
                 show_label=False,
                 height=440,
+                # Gradio's "share" button has no accessible name, and a practice conversation
+                # is not for posting to the Space's discussions.
+                buttons=["copy", "copy_all"],
                 elem_id="lab-chat",
             )
             message = gr.Textbox(
