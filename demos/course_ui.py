@@ -9,7 +9,14 @@ import re
 import gradio as gr
 
 from demos.course import Course, Lesson, QuizItem, Scenario
-from demos.progress import clean_progress, mark_read, quiz_score, record_answer, summary_rows
+from demos.progress import (
+    QuizScore,
+    clean_progress,
+    mark_read,
+    quiz_score,
+    record_answer,
+    summary_rows,
+)
 
 PROGRESS_KEY = "ml-course-progress"
 # BrowserState encrypts with this key. It is not a secret (Gradio sends it to the page); it is
@@ -52,18 +59,32 @@ def lesson_header(lesson: Lesson) -> str:
     return f"# {lesson.title}\n*{lesson.summary}*{minutes}"
 
 
+def quiz_summary(score: QuizScore) -> str:
+    """'3/5 right first time · 1 after a retry': a retried answer never counts as first time."""
+    text = f"{score.first_try}/{score.total} right first time"
+    if score.later_try:
+        text += f" · {score.later_try} after a retry"
+    return text
+
+
 def lesson_status(progress: dict, lesson: Lesson) -> str:
     read = "✅ read" if lesson.id in progress["read"] else "not marked as read yet"
     if not lesson.quiz:
         return f"**Your progress:** {read}"
-    correct, total = quiz_score(progress, lesson)
-    answered = len(progress["answers"].get(lesson.id, {}))
-    return f"**Your progress:** {read} · quiz: {correct}/{total} right ({answered} answered)"
+    score = quiz_score(progress, lesson)
+    return f"**Your progress:** {read} · quiz: {quiz_summary(score)} ({score.answered} answered)"
 
 
-def feedback_markdown(item: QuizItem, choice: int) -> str:
+def feedback_markdown(item: QuizItem, choice: int, first_choice: int | None = None) -> str:
+    """The verdict and the picked choice's explanation. ``first_choice`` is the learner's first
+    answer to this question; a right answer after a wrong one says it was a retry."""
     picked = item.choices[choice]
-    verdict = "✅ **Right.**" if picked.correct else "❌ **Not quite.**"
+    if not picked.correct:
+        verdict = "❌ **Not quite.**"
+    elif first_choice is None or first_choice == choice:
+        verdict = "✅ **Right.**"
+    else:
+        verdict = "✅ **Right, on a retry** (only first answers count as right first time)."
     # The verdict comes from `correct`; a verdict word opening the explanation would repeat it.
     text = f"{verdict} {_LEADING_VERDICT.sub('', picked.explain)}"
     if not picked.correct:
@@ -89,21 +110,21 @@ def rubric_markdown(scenario: Scenario) -> str:
 
 def overview_markdown(progress: dict, course: Course) -> str:
     """A table of every lesson's progress, for the Start page."""
-    rows = ["| Lesson | Read | Quiz |", "|---|---|---|"]
-    for title, read, correct, total in summary_rows(progress, course):
-        quiz = f"{correct}/{total}" if total else "–"
-        rows.append(f"| {title} | {'✅' if read else '·'} | {quiz} |")
+    rows = ["| Lesson | Read | Quiz: right first time | Right after a retry |", "|---|---|---|---|"]
+    for title, read, score in summary_rows(progress, course):
+        first = f"{score.first_try}/{score.total}" if score.total else "–"
+        later = str(score.later_try) if score.total else "–"
+        rows.append(f"| {title} | {'✅' if read else '·'} | {first} | {later} |")
     return "\n".join(rows)
 
 
 def header_progress(progress: dict, course: Course) -> str:
     rows = summary_rows(progress, course)
-    read = sum(1 for _, r, _, _ in rows if r)
-    correct = sum(c for _, _, c, _ in rows)
-    total = sum(t for _, _, _, t in rows)
+    read = sum(1 for _, r, _ in rows if r)
+    total = QuizScore(*(sum(s[i] for _, _, s in rows) for i in range(4)))
     return (
-        f"📈 **Your progress:** {read}/{len(rows)} lessons read · {correct}/{total} quiz answers right"
-        " · *kept in this browser only*"
+        f"📈 **Your progress:** {read}/{len(rows)} lessons read · quiz answers: "
+        f"{quiz_summary(total)} · *kept in this browser only*"
     )
 
 
@@ -155,7 +176,8 @@ class LessonPage:
             if not isinstance(choice, int) or not 0 <= choice < len(item.choices):
                 return "Pick one of the answers above.", progress
             progress = record_answer(progress, self.lesson.id, question, choice)
-            return feedback_markdown(item, choice), progress
+            first = progress["first"].get(self.lesson.id, {}).get(str(question))
+            return feedback_markdown(item, choice, first), progress
 
         return answer
 
@@ -169,11 +191,15 @@ class LessonPage:
     def restore_answers(self, progress: dict) -> list:
         """Radio values and feedback that show the saved answers (``progress`` already cleaned)."""
         given = progress["answers"].get(self.lesson.id, {})
+        firsts = progress.get("first", {}).get(self.lesson.id, {})
         radios, feedback = [], []
         for qi, item in enumerate(self.lesson.quiz):
             choice = given.get(str(qi))
             radios.append(choice)
-            feedback.append(feedback_markdown(item, choice) if choice is not None else "")
+            first = firsts.get(
+                str(qi), -1
+            )  # -1: not recorded (older progress), so not "first time"
+            feedback.append(feedback_markdown(item, choice, first) if choice is not None else "")
         return [*radios, *feedback]
 
     def status_line(self, progress: dict) -> str:

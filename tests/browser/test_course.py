@@ -13,6 +13,7 @@ from demos.course_ui import choice_label
 pytestmark = pytest.mark.browser
 
 COURSE = load_course()
+RETRIED = re.compile(r"quiz answers: 0/\d+ right first time · 1 after a retry")
 
 
 def explanation_start(explain: str) -> str:
@@ -55,19 +56,34 @@ def test_quiz_wrong_then_right_and_progress_survives_reload(app_url, page):
     expect(feedback).to_contain_text("Not quite")
     expect(feedback).to_contain_text(explanation_start(item.choices[wrong].explain))
     question.get_by_text(choice_label(item.choices[item.answer].text), exact=True).click()
-    expect(feedback).to_contain_text("Right")
+    expect(feedback).to_contain_text("Right, on a retry")
     expect(feedback).to_contain_text(explanation_start(item.choices[item.answer].explain))
-    header = page.get_by_text(re.compile(r"lessons read · 1/\d+ quiz answers right"))
+    # Wrong first, then right: a retry, never "right first time".
+    header = page.get_by_text(RETRIED)
     expect(header).to_be_visible()
+    expect(page.locator(".prose").filter(has_text="quiz: 0/").first).to_contain_text(
+        "1 after a retry"
+    )
     page.get_by_role("button", name="Mark this lesson as read").first.click()
     expect(page.get_by_text(re.compile(r"1/\d+ lessons read"))).to_be_visible()
 
     page.reload()
     wait_ready(page)
+    expect(page.get_by_text(re.compile(r"1/\d+ lessons read · " + RETRIED.pattern))).to_be_visible()
+    expect(page.locator(".prose.quiz-feedback").first).to_contain_text("Right, on a retry")
+
+
+def test_right_first_time_counts_as_first_time(app_url, page):
+    lesson = COURSE.lesson("hugging-face")
+    page.goto(f"{app_url}/?tab=hugging-face")
+    wait_ready(page)
+    question = page.locator(".quiz-question").filter(has_text=lesson.quiz[1].question[:40]).first
+    item = lesson.quiz[1]
+    question.get_by_text(choice_label(item.choices[item.answer].text), exact=True).click()
+    expect(question.locator(".prose.quiz-feedback")).to_contain_text("Right.")
     expect(
-        page.get_by_text(re.compile(r"1/\d+ lessons read · 1/\d+ quiz answers right"))
+        page.get_by_text(re.compile(r"quiz answers: 1/\d+ right first time · kept"))
     ).to_be_visible()
-    expect(page.locator(".prose.quiz-feedback").first).to_contain_text("Right")
 
 
 def test_deep_link_opens_the_tab_and_unknown_falls_back(app_url, page):

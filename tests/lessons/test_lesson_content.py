@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
 
 from demos.course import load_course
+from demos.course_ui import choice_label
 
 COURSE = load_course()
 LESSON_IDS = {"start", "pytorch", "hugging-face", "free-compute", "idea-to-demo"}
@@ -61,3 +63,58 @@ def test_requires_grad_question_is_in_lesson_one():
 def test_correct_answers_are_not_always_in_the_same_place(lesson_id: str):
     positions = {item.answer for item in COURSE.lesson(lesson_id).quiz}
     assert len(positions) > 1, "learners would learn the position, not the answer"
+
+
+ALL_QUESTIONS = [(lesson, item) for lesson in COURSE.lessons for item in lesson.quiz]
+
+
+def shown_lengths(item) -> list[int]:
+    return [len(choice_label(choice.text)) for choice in item.choices]
+
+
+def test_the_right_answer_is_rarely_the_longest():
+    """A test-wise learner who always picks the longest choice must not pass the quizzes."""
+    longest = []
+    for lesson, item in ALL_QUESTIONS:
+        lengths = shown_lengths(item)
+        others = [n for i, n in enumerate(lengths) if i != item.answer]
+        if lengths[item.answer] >= max(others):
+            longest.append(f"{lesson.id}: {item.question[:60]}")
+    assert len(longest) <= 0.3 * len(ALL_QUESTIONS), longest
+
+
+@pytest.mark.parametrize(("lesson", "item"), ALL_QUESTIONS, ids=lambda x: getattr(x, "id", ""))
+def test_choices_are_of_similar_length(lesson, item):
+    """No one-line strawman beside a detailed right answer: every choice is a real contender."""
+    lengths = shown_lengths(item)
+    assert min(lengths) >= 0.6 * max(lengths), (lesson.id, item.question, lengths)
+
+
+def test_no_answer_position_dominates():
+    positions = Counter(item.answer for _, item in ALL_QUESTIONS)
+    assert max(positions.values()) <= 0.4 * len(ALL_QUESTIONS), positions
+
+
+def test_step_before_backward_is_keyed_to_what_the_loop_really_does():
+    """Lesson 1's loop zeroes the gradients first, so step() before backward() never updates:
+    the quiz's key must say so (it once said "one batch late")."""
+    torch = pytest.importorskip("torch")
+    (item,) = [
+        item
+        for item in COURSE.lesson("pytorch").quiz
+        if "before* `loss.backward()`" in item.question
+    ]
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 3)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=0.01)
+    before = model.weight.detach().clone()
+    for _ in range(30):
+        x = torch.randn(32, 4)
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), x[:, :3].argmax(dim=1))
+        optimizer.step()
+        loss.backward()
+    assert torch.equal(before, model.weight)  # nothing was ever updated
+    key = item.choices[item.answer]
+    assert key.text.startswith("Nothing is updated")
+    assert "one batch late" not in key.text
