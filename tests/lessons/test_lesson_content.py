@@ -6,6 +6,7 @@ import re
 from collections import Counter
 
 import pytest
+import yaml
 
 from demos.course import load_course
 from demos.course_ui import choice_label
@@ -118,3 +119,23 @@ def test_step_before_backward_is_keyed_to_what_the_loop_really_does():
     key = item.choices[item.answer]
     assert key.text.startswith("Nothing is updated")
     assert "one batch late" not in key.text
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A YAML loader that refuses a key given twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        duplicates = {key for key in keys if keys.count(key) > 1}
+        if duplicates:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate keys {sorted(duplicates)}", node.start_mark
+            )
+        return super().construct_mapping(node, deep=deep)
+
+
+@pytest.mark.parametrize("lesson", COURSE.lessons, ids=lambda lesson: lesson.id)
+def test_front_matter_has_no_duplicate_keys(lesson):
+    text = lesson.path.read_text(encoding="utf-8")
+    front_matter = text.split("\n---", 1)[0].removeprefix("---\n")
+    yaml.load(front_matter, Loader=_UniqueKeyLoader)
