@@ -5,9 +5,13 @@ UI labels live here."""
 from __future__ import annotations
 
 import re
+from functools import cache
+from pathlib import Path
 
 import gradio as gr
 
+from demos import notebook_links, yaml_io
+from demos.config import settings
 from demos.course import Course, Lesson, QuizItem, Scenario
 from demos.progress import (
     QuizScore,
@@ -24,6 +28,10 @@ PROGRESS_KEY = "ml-course-progress"
 PROGRESS_CIPHER_KEY = "ml-course-progress-v1"
 
 _NO_RUN_FENCE = re.compile(r"^```(?:python|py) no-run[: -]*(.*)$", re.MULTILINE)
+_KIND_FENCE = re.compile(r"^```(?:python|py) (?:exercise|solution)\b.*$", re.MULTILINE)
+_FIGURE = re.compile(r"\]\(figures/")
+FIGURES_DIR = Path(__file__).resolve().parent.parent / "lessons" / "figures"
+NOTEBOOK_TEXT_PATH = notebook_links.NOTEBOOKS_DIR / "notebooks.yaml"
 _TAB_LINK = re.compile(r"\]\(\?tab=")
 _LEADING_VERDICT = re.compile(r"^(right|correct|yes|no|wrong|not quite|incorrect)[.!,:]\s+", re.I)
 _INLINE_MARKS = re.compile(r"`|\*\*|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
@@ -41,12 +49,53 @@ def lesson_markdown(lesson: Lesson) -> str:
     lesson's own page; blocks marked ``no-run`` get a visible note saying why they are not run.
     """
     body = _TAB_LINK.sub("](./?tab=", lesson.body)
+    # Figures are files of lessons/figures/, served by Gradio (see serve_course_files()).
+    body = _FIGURE.sub(f"](gradio_api/file={FIGURES_DIR}/", body)
+    body = _KIND_FENCE.sub("```python", body)
 
     def note(match: re.Match) -> str:
         reason = match.group(1).strip() or "it needs resources this Space does not have"
         return f"> ⚠️ *Not run by the course's tests: {reason}.*\n\n```python"
 
     return _NO_RUN_FENCE.sub(note, body)
+
+
+_SERVED: set[Path] = set()
+
+
+def serve_course_files() -> None:
+    """Let Gradio serve the lesson figures and notebooks (and nothing else of the repository)."""
+    wanted = {FIGURES_DIR.resolve(), notebook_links.NOTEBOOKS_DIR.resolve()} - _SERVED
+    if wanted:
+        gr.set_static_paths(sorted(wanted))
+        _SERVED.update(wanted)
+
+
+@cache
+def _notebook_text() -> dict:
+    return yaml_io.safe_load(NOTEBOOK_TEXT_PATH.read_text(encoding="utf-8"))
+
+
+def notebook_markdown(lesson: Lesson, space_id: str | None = None) -> str:
+    """The lesson's notebook links: Open in Colab and Kaggle when the course knows its Space's ID
+    (``SPACE_ID`` on Spaces, else ``COURSE_SPACE_ID``), a download link always."""
+    text = _notebook_text()
+    space = notebook_links.valid_space_id(space_id if space_id is not None else settings.space_id)
+    lines = []
+    for notebook in notebook_links.notebooks_for_page(lesson.id):
+        urls = {"download": notebook_links.download_url(notebook), "title": notebook.title}
+        if space:
+            urls["colab"] = notebook_links.colab_url(space, notebook.repo_path)
+            urls["kaggle"] = notebook_links.kaggle_url(space, notebook.repo_path)
+        own = notebook.path.stem == lesson.path.stem
+        key = ("page_links" if own else "page_extra") + ("" if space else "_local")
+        line = text[key].format(**urls)
+        if notebook.gpu:
+            line += " " + text["page_gpu_hint"]
+        if notebook.needs_course_space and space:
+            line += " " + text["page_course_space"].format(space_id=space)
+        lines.append(line)
+    return "\n\n".join(lines)
 
 
 def choice_label(text: str) -> str:
@@ -139,6 +188,10 @@ class LessonPage:
         self.feedback: list[gr.Markdown] = []
         gr.Markdown(lesson_header(lesson))
         self.status = gr.Markdown(lesson_status({"read": [], "answers": {}}, lesson))
+        serve_course_files()
+        links = notebook_markdown(lesson)
+        if links:
+            gr.Markdown(links, elem_classes=["notebook-links"])
         gr.Markdown(lesson_markdown(lesson), elem_classes=["lesson-body"])
         if lesson.quiz:
             gr.Markdown("## ✍️ Check yourself")

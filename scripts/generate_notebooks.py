@@ -212,7 +212,16 @@ def build_notebook(source: Source, config: dict, versions: dict[str, str]) -> nb
                 "sourceType": "notebook",
                 "isGpuEnabled": lesson.gpu,
             },
-            "course": {"source": source.relative_path, "page": source.page_id},
+            # Read by the course page to list and link this notebook (demos/notebook_links.py).
+            "course": {
+                "source": source.relative_path,
+                "page": source.page_id,
+                "title": lesson.title,
+                "gpu": lesson.gpu,
+                "order": lesson.order,
+                # Its code downloads data from the course Space: the page says which one.
+                "needs_course_space": any("COURSE_SPACE" in b.code for b in lesson.code_blocks),
+            },
         }
     )
     return notebook

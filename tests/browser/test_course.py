@@ -149,3 +149,34 @@ def test_start_page_alone_shows_progress(app_url, page):
     expect(page.get_by_role("heading", name=COURSE.lesson("start").title).first).to_be_visible()
     page.get_by_role("button", name="Mark this lesson as read").click()
     expect(page.get_by_text("✅ read")).to_be_visible()
+
+
+@pytest.fixture(scope="module")
+def app_env():
+    # COURSE_SPACE_ID takes the place of the SPACE_ID a real Space sets (which would also switch
+    # on Gradio's Spaces-only behaviour, such as OAuth).
+    return {"COURSE_SPACE_ID": "test-owner/ml-course"}
+
+
+def test_lesson_links_its_notebook_to_colab_kaggle_and_a_download(app_url, page):
+    page.goto(f"{app_url}/?tab=free-compute")
+    wait_ready(page)
+    links = page.locator(".notebook-links").filter(has_text="Run this lesson as a notebook").first
+    colab = links.get_by_role("link", name="Open in Colab")
+    expect(colab).to_have_attribute(
+        "href",
+        "https://colab.research.google.com/#fileId=https%3A//huggingface.co/spaces/"
+        "test-owner/ml-course/blob/main/notebooks/03-free-compute.ipynb",
+    )
+    expect(links.get_by_role("link", name="Open in Kaggle")).to_have_attribute(
+        "href", re.compile(r"kernels/welcome\?src=.*test-owner/ml-course/resolve/main/notebooks/")
+    )
+    expect(links).to_contain_text("T4")
+    href = links.get_by_role("link", name="Download").get_attribute("href")
+    response = page.request.get(page.url.split("?")[0] + href)
+    assert response.ok and '"cells"' in response.text()
+    # Only the course's own folders are served: not its code or settings.
+    secret = page.request.get(
+        page.url.split("?")[0] + href.replace("notebooks/03-free-compute.ipynb", "app.py")
+    )
+    assert secret.status in (403, 404)
