@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from app import TOOLS
 from demos.course import load_course
 from demos.course_ui import choice_label
+from tests.browser.conftest import SCREENSHOTS
 
 pytestmark = pytest.mark.browser
 
@@ -180,3 +181,19 @@ def test_lesson_links_its_notebook_to_colab_kaggle_and_a_download(app_url, page)
         page.url.split("?")[0] + href.replace("notebooks/03-free-compute.ipynb", "app.py")
     )
     assert secret.status in (403, 404)
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_lesson_figures_load_with_alt_text(app_url, page, theme):
+    page.goto(f"{app_url}/pytorch?__theme={theme}")
+    figures = page.locator(".lesson-body img[src*='figures/']")
+    expect(figures).to_have_count(2)
+    for index in range(2):
+        figure = figures.nth(index)
+        figure.scroll_into_view_if_needed()
+        expect(figure).to_be_visible()
+        page.wait_for_function(
+            "img => img.complete && img.naturalWidth > 0", arg=figure.element_handle()
+        )
+        assert len(figure.get_attribute("alt")) > 80
+    figures.nth(1).screenshot(path=str(SCREENSHOTS / f"figure-five-step-loop-{theme}.png"))

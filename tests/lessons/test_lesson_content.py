@@ -139,3 +139,42 @@ def test_front_matter_has_no_duplicate_keys(lesson):
     text = lesson.path.read_text(encoding="utf-8")
     front_matter = text.split("\n---", 1)[0].removeprefix("---\n")
     yaml.load(front_matter, Loader=_UniqueKeyLoader)
+
+
+FIGURE = re.compile(r"!\[([^\]]*)\]\((figures/[^)]+)\)")
+FIGURES_DIR = COURSE.lessons[0].path.parent / "figures"
+
+
+@pytest.mark.parametrize("lesson_id", TEACHING_LESSONS)
+def test_teaching_lessons_have_diagrams_with_alt_text(lesson_id: str):
+    figures = FIGURE.findall(COURSE.lesson(lesson_id).body)
+    assert figures, f"{lesson_id} has no diagram"
+    for alt, path in figures:
+        # The alt text carries the figure's content for a screen reader, not just its name.
+        assert len(alt) >= 80, (lesson_id, path, alt)
+        assert (FIGURES_DIR.parent / path).is_file(), path
+
+
+def test_every_figure_file_is_used():
+    used = {path for lesson in COURSE.lessons for _, path in FIGURE.findall(lesson.body)}
+    files = {f"figures/{p.name}" for p in FIGURES_DIR.glob("*") if p.is_file()}
+    assert files == used
+
+
+@pytest.mark.parametrize("svg", sorted(FIGURES_DIR.glob("*.svg")), ids=lambda p: p.name)
+def test_figures_are_accessible_and_readable_in_dark_mode(svg):
+    from xml.etree import ElementTree
+
+    root = ElementTree.parse(svg).getroot()
+    ns = "{http://www.w3.org/2000/svg}"
+    assert root.get("role") == "img" and root.get("aria-labelledby") == "title desc"
+    assert root.find(f"{ns}title").text.strip() and len(root.find(f"{ns}desc").text) > 100
+    style = root.find(f"{ns}style").text
+    # Its own background and text colours in both schemes: readable on a light or a dark page.
+    assert "prefers-color-scheme: dark" in style and ".bg" in style
+    background = root.find(f"{ns}rect")
+    assert background.get("class") == "bg"
+    assert (background.get("width"), background.get("height")) == (
+        root.get("width"),
+        root.get("height"),
+    )
