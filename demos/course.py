@@ -130,8 +130,8 @@ def extract_code_blocks(markdown: str) -> list[CodeBlock]:
     """Every fenced Python block, in order.
 
     ```python runs; ```python no-run: reason is only compiled; ```python exercise and
-    ```python solution run like ```python and are laid out differently on the page and in the
-    lesson's notebook.
+    ```python solution[: title] run like ```python and are laid out differently on the page and
+    in the lesson's notebook (a solution's cell is hidden behind its title).
     """
     blocks = []
     for match in _FENCE.finditer(markdown):
@@ -142,7 +142,8 @@ def extract_code_blocks(markdown: str) -> list[CodeBlock]:
         rest = words[1] if len(words) > 1 else ""
         kind = next((k for k in BLOCK_KINDS if rest.startswith(k)), "code")
         runnable = kind != "no-run"
-        note = rest[len("no-run") :].strip(" :-") if not runnable else ""
+        # no-run: why it is not run; solution: an optional title for the folded cell.
+        note = rest[len(kind) :].strip(" :-") if kind in ("no-run", "solution") else ""
         line = markdown.count("\n", 0, match.start(2)) + 1
         blocks.append(CodeBlock(match.group(2), runnable, line, note, kind))
     return blocks

@@ -188,7 +188,8 @@ def build_notebook(source: Source, config: dict, versions: dict[str, str]) -> nb
             code(block.code, metadata)
         elif block.kind == "solution":
             metadata.update({"cellView": "form", "jupyter": {"source_hidden": True}})
-            code(f"{config['solution_title']}\n{block.code}", metadata)
+            title = f"# @title {block.note}" if block.note else config["solution_title"]
+            code(f"{title}\n{block.code}", metadata)
         else:
             code(block.code, metadata)
 

@@ -178,3 +178,12 @@ def test_figures_are_accessible_and_readable_in_dark_mode(svg):
         root.get("width"),
         root.get("height"),
     )
+
+
+@pytest.mark.parametrize("lesson_id", TEACHING_LESSONS)
+def test_exercises_have_a_folded_solution(lesson_id: str):
+    body = COURSE.lesson(lesson_id).body
+    exercise = body[body.index("## Exercise") : body.index("## Pitfalls")]
+    assert "<details>" in exercise and "</details>" in exercise
+    solutions = [b for b in COURSE.lesson(lesson_id).code_blocks if b.kind == "solution"]
+    assert any(b.code in exercise for b in solutions), "the solution's code runs in the tests"
