@@ -149,11 +149,8 @@ def build_notebook(source: Source, config: dict, versions: dict[str, str]) -> nb
         cell.metadata.update(metadata or {})
         cells.append(cell)
 
-    markdown(
-        config["intro"].format(
-            title=lesson.title, summary=lesson.summary, source=source.relative_path
-        )
-    )
+    intro = config["intro_extra" if source.prose else "intro"]
+    markdown(intro.format(title=lesson.title, summary=lesson.summary, source=source.relative_path))
     markdown(config["gpu_note"] if lesson.gpu else config["cpu_note"])
     markdown(config["setup_heading"])
     pins = _pinned(lesson, config, versions)

@@ -108,7 +108,17 @@ def test_setup_cell_pins_requirements_and_installs_only_what_differs(source, mon
     exec(
         compile(setup.replace(f'"{name}": "{pinned[name]}"', f'"{name}": "0.0.1"'), "s", "exec"), {}
     )
-    assert calls == [[sys.executable, "-m", "pip", "install", "--quiet", f"{name}==0.0.1"]]
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--retries", "2"]
+    assert calls == [[*pip, f"{name}==0.0.1"]]
+
+    # Offline (Kaggle with Internet off, a machine with no network): say so and carry on.
+    def fail(args, **kw):
+        raise subprocess.CalledProcessError(1, args)
+
+    monkeypatch.setattr(subprocess, "check_call", fail)
+    exec(
+        compile(setup.replace(f'"{name}": "{pinned[name]}"', f'"{name}": "0.0.1"'), "s", "exec"), {}
+    )
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.name)
