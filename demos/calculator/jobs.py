@@ -188,6 +188,11 @@ class MemoryBreakdown:
             + self.overhead
         )
 
+    @property
+    def allocated(self) -> float:
+        """What PyTorch allocates (torch.cuda.max_memory_allocated): the total less the overhead."""
+        return self.total - self.overhead
+
     def parts(self) -> dict[str, float]:
         return {
             "weights": self.weights,

@@ -134,7 +134,10 @@ CHECKPOINT_BYTES_PER_H = {"full": 4.0, "frozen": 2.0}
 # pass, adds their gradient and the logits' gradient (4 + 4): 12 bytes per logit at the peak,
 # whatever the precision (counted, and matched by MemTracker within 1%). The final norm: ~12h.
 LOGIT_PEAK_BYTES = 12.0
-FINAL_NORM_BYTES_PER_H = 12.0
+# Whatever the head, every token passes the model's last norm (pre-norm models: its fp32 input and
+# output and a 16-bit cast, ~12h) or, in post-norm encoders, the embeddings' LayerNorm (~6h).
+FINAL_NORM_BYTES_PER_H = {"bert": 6.0}
+FINAL_NORM_DEFAULT = 12.0
 
 # --- Framework overhead ------------------------------------------------------------------------------
 # The CUDA context, cuBLAS workspaces and kernels take memory before any tensor (invisible to
@@ -228,10 +231,11 @@ def _head_bytes(job: ModelJob, arch: Architecture) -> tuple[float, float]:
     """(activation bytes at the loss's peak, gradient bytes of a trainable output layer) per micro-batch."""
     source, target = _tokens(job)
     task = task_of(job)
-    if task == "classification":
-        return LOGIT_PEAK_BYTES * job.num_labels * job.batch_size, 0.0
-    per_token = LOGIT_PEAK_BYTES * arch.vocab + FINAL_NORM_BYTES_PER_H * arch.hidden
+    norm = FINAL_NORM_BYTES_PER_H.get(arch.recipe, FINAL_NORM_DEFAULT) * arch.hidden
     tokens = target if task == "seq2seq" else source
+    if task == "classification":
+        return LOGIT_PEAK_BYTES * job.num_labels * job.batch_size + norm * tokens, 0.0
+    per_token = LOGIT_PEAK_BYTES * arch.vocab + norm
     head_gradient = 0.0
     if job.method == "full":
         head_gradient = GRADIENT_BYTES * arch.vocab * arch.hidden
@@ -335,9 +339,12 @@ def memory_breakdown(job: ModelJob, arch: Architecture | None = None) -> MemoryB
         one_layer_copies = copies / max(1, arch.total_layers) if copies else 0.0
         if job.gradient_checkpointing:
             head_copies = WEIGHT_COPY_BYTES * arch.vocab * arch.hidden if copies else 0.0
+            # The loss's tensors are freed before the last layer is recomputed: one or the other.
+            loss_first = head + head_copies
+            layer_next = one_layer + one_layer_copies
             forward_end = (
-                kept + one_layer + head + head_gradient + head_copies + one_layer_copies,
-                head_copies + one_layer_copies,
+                kept + head_gradient + max(loss_first, layer_next),
+                head_copies if loss_first >= layer_next else one_layer_copies,
             )
             backward_end = (gradients + one_layer + one_layer_copies, one_layer_copies)
         else:
