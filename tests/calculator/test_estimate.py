@@ -172,7 +172,11 @@ def test_checkpointed_full_fine_tune_never_counts_gradients_and_activations_toge
         architecture=arch,
     )
     memory = estimate(job).memory
-    assert memory.gradients < 0.1 * 4 * job.parameters / GIB
+    # The peak is the end of the backward pass (as PyTorch's MemTracker finds): all gradients, and
+    # only the first layer's recomputed activations (~1 GiB), not every checkpoint and the logits too.
+    assert "backward" in memory.peak_at
+    assert memory.gradients * GIB == pytest.approx(4 * job.parameters)
+    assert memory.activations < 1.5
     # Measured on an H200: 18.0 GiB allocated, 20.7 GiB with the allocator's reserve and the context.
     assert memory.total == pytest.approx(20.7, rel=0.10)
 
