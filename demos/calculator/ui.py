@@ -68,11 +68,16 @@ _API_TYPES = {
 
 def _estimate_api(*args, **kwargs) -> dict:
     bound = inspect.signature(_estimate_api).bind(*args, **kwargs)
-    fields = Fields(**{k: v for k, v in bound.arguments.items() if v is not None})
+    request = bound.arguments.get("request")
+    fields = Fields(**{k: v for k, v in bound.arguments.items() if v is not None and k in BY_NAME})
     try:
-        return estimate_fields(fields).to_dict()
+        result = estimate_fields(fields).to_dict()
     except InvalidInputError as error:
         raise _error(error) from None
+    if request is not None and request.headers.get("x-gradio-user") == "mcp":
+        # Gradio's MCP server sends str(result): a Python repr. A model reads JSON better.
+        return json.dumps(result)
+    return result
 
 
 def _api_doc() -> str:
@@ -105,10 +110,17 @@ _estimate_api.__signature__ = inspect.Signature(
             annotation=_API_TYPES[f.kind],
         )
         for f in FIELDS
+    ]
+    + [
+        inspect.Parameter(
+            "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request
+        )
     ],
     return_annotation=dict,
 )
-_estimate_api.__annotations__ = {f.name: _API_TYPES[f.kind] for f in FIELDS} | {"return": dict}
+_estimate_api.__annotations__ = (
+    {f.name: _API_TYPES[f.kind] for f in FIELDS} | {"request": gr.Request} | {"return": dict}
+)
 _estimate_api.__doc__ = _api_doc()
 _estimate_api.__name__ = "estimate"
 estimate = _estimate_api
