@@ -461,7 +461,8 @@ def estimate_fields(fields, local_anywhere: bool = False) -> Estimate:
 # --- The address bar ----------------------------------------------------------------------------
 
 
-def _text(value) -> str:
+def as_text(value) -> str:
+    """A value as short text (the address bar, a text box): 20000.0 -> '20000'."""
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, float) and value == int(value) and abs(value) < 1e15:
@@ -486,7 +487,7 @@ def to_query(fields) -> dict[str, str]:
             continue
         if f.measured and not measured:
             continue
-        query[f.url] = _text(value)
+        query[f.url] = as_text(value)
     return query
 
 

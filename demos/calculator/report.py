@@ -58,6 +58,8 @@ def _plan_mark(p: PlatformPlan) -> str:
         return "❌ too late"
     if p.verdict == "unknown":
         return VERDICT_MARK["unknown"]
+    if tables.gpus().get(p.gpu) is not None and tables.gpus()[p.gpu].status:
+        return "⚠️ see plan"
     if p.uses_fix:
         return "✅ with a change"
     return VERDICT_MARK.get(p.verdict, p.verdict)

@@ -20,6 +20,7 @@ from demos.calculator.fields import (
     FRIEND_SCENARIO,
     NAMES,
     Fields,
+    as_text,
     estimate_fields,
     fields_from_values,
     from_query,
@@ -186,7 +187,7 @@ def restore_from_link(request: gr.Request):
     notice = ""
     if problems:
         notice = "⚠️ This link had values the calculator could not read: " + "; ".join(problems)
-    inputs = [getattr(fields, name) for name in NAMES]
+    inputs = [_widget_value(name, getattr(fields, name)) for name in NAMES]
     mode = fields.mode
     groups = [gr.update(visible=mode != "measured"), gr.update(visible=mode == "measured")]
     try:
@@ -239,7 +240,7 @@ def mode_picked(mode: str):
 
 
 def friend_values():
-    return [getattr(FRIEND_SCENARIO, name) for name in NAMES] + [
+    return [_widget_value(name, getattr(FRIEND_SCENARIO, name)) for name in NAMES] + [
         gr.update(visible=True),
         gr.update(visible=False),
     ]
@@ -283,11 +284,37 @@ COPY_JS = """
 # --- The page --------------------------------------------------------------------------------
 
 
-def _number(name: str, **kwargs) -> gr.Number:
+# Optional numbers are text boxes: a gr.Number cannot be empty (it shows and sends 0), and an empty box
+# must mean "not given" while a typed 0 is an error.
+PLACEHOLDERS = {
+    "examples": "e.g. 50000",
+    "tokens_per_example": "empty = padded to the sequence",
+    "dataset_tokens": "e.g. 2e9",
+    "target_length": "empty = as the input",
+    "deadline_days": "empty = none",
+    "seconds_per_batch": "e.g. 0.4",
+    "steps": "empty = from the examples",
+    "mfu": "empty = this GPU's default",
+}
+TEXT_NUMBERS = tuple(PLACEHOLDERS)
+
+
+def _number(name: str, **kwargs) -> gr.Number | gr.Textbox:
     f = BY_NAME[name]
+    if name in TEXT_NUMBERS:
+        return gr.Textbox(
+            value="", label=f.label, placeholder=PLACEHOLDERS[name], max_lines=1, **kwargs
+        )
     step = 1 if f.kind == "int" else None
     extra = {"step": step} if step else {}
     return gr.Number(value=f.default, label=f.label, **extra, **kwargs)
+
+
+def _widget_value(name: str, value):
+    """A field's value as its widget takes it (text boxes take text)."""
+    if name in TEXT_NUMBERS:
+        return "" if value is None else as_text(value)
+    return value
 
 
 def build(expose_api: bool = True) -> None:
@@ -407,11 +434,8 @@ def build(expose_api: bool = True) -> None:
                 checkpointing = gr.Checkbox(
                     value=False, label=BY_NAME["gradient_checkpointing"].label
                 )
-                # A text box, not a number box: empty must stay empty (a number box shows 0).
-                mfu = gr.Textbox(
-                    value="",
-                    label=BY_NAME["mfu"].label,
-                    placeholder="empty = this GPU's default",
+                mfu = _number(
+                    "mfu",
                     info=f"Empty = this GPU's default, {default_gpu.default_mfu:.2f} (lower for narrow models).",
                 )
         with gr.Column(scale=3, min_width=320):
@@ -478,7 +502,8 @@ def build(expose_api: bool = True) -> None:
                 y="GiB",
                 color="part",
                 title="Memory at its peak: your job against each GPU",
-                height=300,
+                height=320,
+                x_label_angle=-30,
             )
             with gr.Accordion("The estimate as JSON (what the API returns)", open=False):
                 raw = gr.JSON()
