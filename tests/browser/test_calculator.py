@@ -126,7 +126,8 @@ def test_on_a_phone_the_verdict_comes_first_and_renders_as_emoji(app_url, browse
 
 def test_the_page_alone_keeps_its_own_address(app_url, page):
     """On the embeddable page /calculator the link has no ?tab=: the page is the calculator."""
-    page.goto(f"{app_url}/calculator")
+    page.goto(f"{app_url}/calculator?params=125M&examples=20000")
+    expect(verdict(page)).to_contain_text("Colab", timeout=60_000)  # a link reopens the page too
     page.get_by_role("button", name="The friend's scenario (lesson 3)").click()
     expect(verdict(page)).to_contain_text("Kaggle (free T4)", timeout=60_000)
     page.wait_for_function("() => location.search.includes('model=')")
