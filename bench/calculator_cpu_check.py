@@ -29,6 +29,13 @@ GIB = 2**30
 JOBS = [("MiniLM-L6 classifier, 8 x 128", 8, 128), ("MiniLM-L6 classifier, 32 x 128", 32, 128)]
 
 
+def _step(model, optimizer, ids, labels) -> None:
+    loss = model(input_ids=ids, labels=labels).loss
+    loss.backward()
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
 def main() -> int:
     import torch
     import transformers
@@ -54,17 +61,11 @@ def main() -> int:
         ids = torch.randint(1, config.vocab_size, (batch, seq))
         labels = torch.zeros(batch, dtype=torch.long)
 
-        def step():
-            loss = model(input_ids=ids, labels=labels).loss
-            loss.backward()
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-
         for _ in range(2):
-            step()
+            _step(model, optimizer, ids, labels)
         start = time.perf_counter()
         for _ in range(5):
-            step()
+            _step(model, optimizer, ids, labels)
         seconds = (time.perf_counter() - start) / 5
         rss_growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - rss_before) / GIB
         parameters = sum(p.numel() for p in model.parameters())
@@ -87,7 +88,7 @@ def main() -> int:
             f"| {name} | {seconds:.3f} | {predicted:.3f} | {predicted / seconds - 1:+.0%} "
             f"| {rss_growth:.2f} | {result.memory.allocated:.2f} |"
         )
-        del model, optimizer
+        model = optimizer = None
     print(f"load average after: {os.getloadavg()[0]:.1f}")
     return 0
 
