@@ -267,7 +267,7 @@ def estimate(job: ModelJob | MeasuredJob) -> Estimate:
         memory=memory,
         verdicts=verdicts,
         plans=plans,
-        recommendation=recommend(plans, job.deadline_days, job.method, plan_text),
+        recommendation=recommend(plans, job.deadline_days, job.method, plan_text, job.gpus),
         notes=notes,
         assumptions={
             "architecture": dataclasses.asdict(arch),

@@ -175,6 +175,7 @@ def recommend(
     deadline_days: float | None,
     method: str,
     cut_plan: str = "",
+    gpus: int = 1,
 ) -> Recommendation:
     """Lesson 3's rule: one clean Colab session if the job fits in it; Kaggle when it outlasts a
     session but fits the weekly quota (before the deadline); otherwise the cheapest paid GPU that fits.
@@ -238,6 +239,7 @@ def recommend(
     paid = [p for p in usable if p.cost_high > 0]
     if paid:
         best = min(paid, key=lambda p: ((p.cost_low + p.cost_high) / 2, p.hours))
+        name = f"{gpus} x {best.name}" if gpus > 1 else best.name
         free_reason = "It does not fit the free tiers" + (
             " before your deadline."
             if deadline_days
@@ -245,14 +247,14 @@ def recommend(
         )
         reasons = [
             free_reason,
-            f"Cheapest GPU that fits: {best.name}, {_h(best.hours)} for about "
+            f"Cheapest GPU that fits: {name}, {_h(best.hours)} for about "
             f"${best.cost_low:,.0f}-{best.cost_high:,.0f} (prices move: check the provider).",
             "Test the script on a free tier first for a few minutes, so the paid hours are spent on the run, not on debugging.",
         ]
         reasons += fix_note(best) + cut_reason
         return Recommendation(
             best.platform,
-            f"Pay for {best.name}: about ${best.cost_low:,.0f}-{best.cost_high:,.0f}.",
+            f"Pay for {name}: about ${best.cost_low:,.0f}-{best.cost_high:,.0f}.",
             reasons,
         )
     reasons = [

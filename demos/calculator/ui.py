@@ -176,12 +176,16 @@ def render(*values):
         raise _error(error) from None
 
 
-def restore_from_link(request: gr.Request):
-    """On page load: fill the form from the address bar (?tab=calculator&model=...) and estimate."""
+def restore_from_link(request: gr.Request, in_tab: bool = True):
+    """On page load: fill the form from the address bar (?tab=calculator&model=...) and estimate.
+
+    In the course's tab the link must name the calculator's tab; on the calculator's own page
+    (/calculator?model=...) it need not.
+    """
     params = dict(request.query_params) if request is not None else {}
     values, problems = from_query(params)
     skip_all = [gr.skip()] * (len(NAMES) + 2 + 11)
-    if not values and not problems:
+    if (not values and not problems) or (in_tab and params.get("tab") != "calculator"):
         return skip_all
     fields = fields_from_values(values)
     notice = ""
@@ -623,10 +627,14 @@ def build(expose_api: bool = True) -> None:
     copy.click(
         None, link, link, js=COPY_JS, **event_api("calculator_copy", expose_api, internal=True)
     )
+
     # A link (?tab=calculator&model=...&examples=...) reopens the estimate when the page loads.
+    def restore(request: gr.Request):
+        return restore_from_link(request, in_tab=expose_api)
+
     gr.on(
         None,
-        restore_from_link,
+        restore,
         None,
         inputs + groups + views,
         **event_api("calculator_restore", expose_api, internal=True),

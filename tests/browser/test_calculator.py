@@ -126,9 +126,28 @@ def test_on_a_phone_the_verdict_comes_first_and_renders_as_emoji(app_url, browse
 
 def test_the_page_alone_keeps_its_own_address(app_url, page):
     """On the embeddable page /calculator the link has no ?tab=: the page is the calculator."""
-    page.goto(f"{app_url}/calculator")
+    page.goto(f"{app_url}/calculator?params=125M&examples=20000")
+    expect(verdict(page)).to_contain_text("Colab", timeout=60_000)  # a link reopens the page too
     page.get_by_role("button", name="The friend's scenario (lesson 3)").click()
     expect(verdict(page)).to_contain_text("Kaggle (free T4)", timeout=60_000)
     page.wait_for_function("() => location.search.includes('model=')")
     assert urlparse(page.url).path.endswith("/calculator")
     assert "tab" not in parse_qs(urlparse(page.url).query)
+
+
+def test_embedded_in_another_sites_iframe_the_link_is_the_pages_own(app_url, page):
+    """A course site embeds /calculator: the estimate works inside the frame, the frame's own
+    address carries the inputs, and the copy button falls back when the clipboard is not allowed."""
+    page.set_content(
+        f'<h1>My course</h1><iframe src="{app_url}/calculator" width="1100" height="1400"></iframe>'
+    )
+    frame = page.frame_locator("iframe")
+    frame.get_by_role("button", name="The friend's scenario (lesson 3)").click(timeout=60_000)
+    expect(frame.locator("#calc-verdict-text")).to_contain_text("Kaggle (free T4)", timeout=60_000)
+    inner = page.frames[1]
+    inner.wait_for_function("() => location.search.includes('model=')")
+    assert urlparse(inner.url).path.endswith("/calculator")
+    frame.get_by_role("button", name="🔗 Copy link").click()
+    link = frame.locator("#calc-link textarea, #calc-link input").first
+    expect(link).to_have_value(inner.url)
+    assert page.url == "about:blank"  # the embedding page's own address is left alone

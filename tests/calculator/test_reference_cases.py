@@ -221,23 +221,24 @@ def test_peft_readme_memory(parameters, method, published_gb):
     assert within(memory.total * GIB / 1e9, published_gb, 0.15)
 
 
-# 16. Our own H100 check (bench/results/calculator_h100.json, bench/results/calculator_h100.md): the
-# Llama-style jobs within 35% on time (the target) and 25% on memory.
+# 16. Our own H100 check (bench/results/calculator_h100.json, bench/results/calculator_h100.md): every
+# job within 35% on time (the target) and 25% on memory, GPT-2 medium included (its memory was
+# 36% under before the second round re-derived the activations per model family).
 def test_h100_measurements_within_targets():
     from bench.calculator_gpu_check import predict
 
     saved = json.loads((ROOT / "bench" / "results" / "calculator_h100.json").read_text())
     assert "H100" in saved["device"]
-    llama_jobs = [m for m in saved["measurements"] if m["model"].startswith("llama")]
-    assert len(llama_jobs) >= 5
-    for measured in llama_jobs:
+    assert len(saved["measurements"]) >= 7
+    for measured in saved["measurements"]:
         predicted = predict(measured)
         assert within(predicted["seconds_per_step"], measured["seconds_per_step"], 0.35), measured[
             "name"
         ]
-        if measured["method"] != "inference":
-            peak = measured["peak_reserved_gib"] + measured["cuda_context_gib"]
-            assert within(predicted["total_gib"], peak, 0.25), measured["name"]
+        peak = measured["peak_reserved_gib"] + measured["cuda_context_gib"]
+        assert within(predicted["total_gib"], peak, 0.25), measured["name"]
+        if measured["model"].startswith("llama"):  # the formula alone, without the allocator
+            assert within(predicted["allocated_gib"], measured["peak_allocated_gib"], 0.10)
 
 
 # --- Second round: several GPUs, seq2seq, small models ------------------------------------------
