@@ -29,7 +29,7 @@ PROGRESS_CIPHER_KEY = "ml-course-progress-v1"
 
 _NO_RUN_FENCE = re.compile(r"^```(?:python|py) no-run[: -]*(.*)$", re.MULTILINE)
 _KIND_FENCE = re.compile(r"^```(?:python|py) (?:exercise|solution)\b.*$", re.MULTILINE)
-_FIGURE = re.compile(r"\]\(figures/")
+_FIGURE = re.compile(r"!\[([^\]]*)\]\(figures/([^)\s]+)\)")
 FIGURES_DIR = Path(__file__).resolve().parent.parent / "lessons" / "figures"
 NOTEBOOK_TEXT_PATH = notebook_links.NOTEBOOKS_DIR / "notebooks.yaml"
 _TAB_LINK = re.compile(r"\]\(\?tab=")
@@ -61,8 +61,14 @@ def lesson_markdown(lesson: Lesson) -> str:
     lesson's own page; blocks marked ``no-run`` get a visible note saying why they are not run.
     """
     body = _TAB_LINK.sub("](./?tab=", lesson.body)
-    # Figures are files of lessons/figures/, served by Gradio (see serve_course_files()).
-    body = _FIGURE.sub(f"](gradio_api/file={FIGURES_DIR}/", body)
+
+    # Figures are files of lessons/figures/, served by Gradio (see serve_course_files()). Each is
+    # also a link to itself: on a phone a wide diagram shrinks, and a tap opens it to zoom.
+    def figure(match: re.Match) -> str:
+        url = f"gradio_api/file={FIGURES_DIR}/{match.group(2)}"
+        return f"[![{match.group(1)}]({url})]({url})"
+
+    body = _FIGURE.sub(figure, body)
     body = _KIND_FENCE.sub("```python", body)
 
     def note(match: re.Match) -> str:

@@ -154,10 +154,9 @@ def build_notebook(source: Source, config: dict, versions: dict[str, str]) -> nb
     markdown(config["gpu_note"] if lesson.gpu else config["cpu_note"])
     markdown(config["setup_heading"])
     pins = _pinned(lesson, config, versions)
-    setup = config["setup_cell"].format(pinned=json.dumps(pins))
+    code(config["setup_cell"].format(pinned=json.dumps(pins)))
     if lesson.gpu:
-        setup += config["gpu_check"].format()
-    code(setup)
+        code(config["gpu_check"].format())
 
     shown: list[tuple[int, str]] = []
     starts = _block_starts(lesson)

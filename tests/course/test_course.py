@@ -171,3 +171,25 @@ def test_a_changed_file_is_read_again(tmp_path):
     assert load_course(tmp_path).lesson("alpha").title == "Alpha: the first lesson"
     lesson.write_text(GOOD.read_text().replace("Alpha: the first lesson", "Alpha, revised"))
     assert load_course(tmp_path).lesson("alpha").title == "Alpha, revised"
+
+
+def test_block_kinds_and_the_gpu_flag():
+    md = (
+        "```python exercise\ndef f(): ...\n```\n\n"
+        "```python solution: The checker\nx = 1\n```\n\n"
+        "```python solution\ny = 2\n```\n\n"
+        "```python no-run: needs a token\nlogin()\n```\n"
+    )
+    blocks = extract_code_blocks(md)
+    assert [(b.kind, b.runnable, b.note) for b in blocks] == [
+        ("exercise", True, ""),
+        ("solution", True, "The checker"),
+        ("solution", True, ""),
+        ("no-run", False, "needs a token"),
+    ]
+    text = GOOD.read_text()
+    assert load_lesson(GOOD).gpu is False
+    assert parse_lesson(text.replace("minutes: 5", "minutes: 5\ngpu: true"), "a.md").gpu is True
+    with pytest.raises(LessonError) as info:
+        parse_lesson(text.replace("minutes: 5", "minutes: 5\ngpu: maybe"), "a.md")
+    assert info.value.field == "gpu"

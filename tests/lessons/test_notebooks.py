@@ -86,6 +86,8 @@ def test_notebook_layout(source):
     assert notebook.metadata["kaggle"]["isGpuEnabled"] == source.lesson.gpu
     # Every runnable block of the lesson is a code cell, in order.
     code_cells = [cell.source for cell in cells if cell.cell_type == "code"][1:]
+    if source.lesson.gpu:  # the GPU check cell follows the setup cell
+        assert code_cells.pop(0).startswith("import torch")
     runnable = [block.code.rstrip("\n") for block in source.lesson.code_blocks if block.runnable]
     assert [c.split("\n", 1)[1] if c.startswith("# @title") else c for c in code_cells] == runnable
 
