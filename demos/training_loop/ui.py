@@ -43,6 +43,9 @@ from demos.training_loop.script import render_script
 from demos.ui_common import event_api
 
 RUN_CONCURRENCY_ID = "training_loop_run"
+# Loss and gradient-norm ticks with at most three significant digits: a diverging run reaches
+# 1e+33, whose full label ("1.002e+33") did not fit the axis and was cut to "002e+33".
+AXIS_FORMAT = ".3~g"
 TRAINING_PREFIX = "Training…"
 MAX_AUTOGRAD_VARIABLES = 3
 MAX_PLOT_POINTS = 300
@@ -445,14 +448,20 @@ def _build_autograd_panel(expose_api: bool) -> None:
 
 
 def build(expose_api: bool = True) -> None:
-    """Create the training-loop lab inside the current Blocks context (callable more than once)."""
+    """Create the training-loop lab inside the current Blocks context (callable more than once).
+
+    Layout (the course's action/result convention, course.css): settings on the left, what a run
+    shows on the right (it stays in view while the settings scroll, .tool-result), and Run/Stop
+    in a bar that stays at the bottom of the screen while the lab is on it (.tool-action), so
+    that the action and its result are in view together at every width.
+    """
     defaults = LoopConfig()
     gr.Markdown(
         "## The training loop, live\n"
         "Run the five steps on a tiny two-layer network, break them on purpose, and fix them. "
-        "The code on the right is exactly what runs."
+        "The code below the plots is exactly what runs."
     )
-    with gr.Row():
+    with gr.Row(elem_classes=["training-loop-main"]):
         with gr.Column(scale=1, min_width=280):
             task = gr.Radio(
                 choices=[(TASK_LABELS[t], t) for t in TASKS], value=defaults.task, label="Task"
@@ -491,16 +500,16 @@ def build(expose_api: bool = True) -> None:
                 )
             failures = gr.CheckboxGroup(choices=failure_choices(), value=[], label="Break it")
             failure_notes = gr.Markdown()
-            with gr.Row():
-                run_button = gr.Button("Run", variant="primary", elem_classes=["training-loop-run"])
-                stop_button = gr.Button("Stop", variant="stop")
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, elem_classes=["tool-result", "training-loop-results"]):
+            status = gr.Markdown("Press **Run** to train.", elem_classes=["training-loop-status"])
+            fix_button = gr.Button("Fix it", variant="secondary", visible=False)
             with gr.Row():
                 loss_plot = gr.LinePlot(
                     x="step",
                     y="loss",
                     title="Loss, step by step",
                     x_lim=[0, defaults.steps],
+                    y_axis_format=AXIS_FORMAT,
                     height=230,
                     min_width=240,
                     elem_classes=["training-loop-loss-plot"],
@@ -508,8 +517,9 @@ def build(expose_api: bool = True) -> None:
                 grad_plot = gr.LinePlot(
                     x="step",
                     y="gradient norm",
-                    title="Gradient norm seen by optimizer.step()",
+                    title="Gradient norm at step()",
                     x_lim=[0, defaults.steps],
+                    y_axis_format=AXIS_FORMAT,
                     height=230,
                     min_width=240,
                     elem_classes=["training-loop-grad-plot"],
@@ -522,15 +532,16 @@ def build(expose_api: bool = True) -> None:
                 title=FIT_VIEW[defaults.task]["title"],
                 **FIT_SHAPE[defaults.task],
             )
-            status = gr.Markdown("Press **Run** to train.", elem_classes=["training-loop-status"])
-            fix_button = gr.Button("Fix it", variant="secondary", visible=False)
-            code = gr.Code(
-                value=render_script(defaults),
-                language="python",
-                label="The exact script this run executes: copy it into train.py",
-                interactive=False,
-                elem_classes=["training-loop-code"],
-            )
+    with gr.Row(elem_classes=["tool-action", "training-loop-actions"]):
+        run_button = gr.Button("Run", variant="primary", elem_classes=["training-loop-run"])
+        stop_button = gr.Button("Stop", variant="stop")
+    code = gr.Code(
+        value=render_script(defaults),
+        language="python",
+        label="The exact script this run executes: copy it into train.py",
+        interactive=False,
+        elem_classes=["training-loop-code"],
+    )
     _build_autograd_panel(expose_api)
 
     problems = gr.State([])
