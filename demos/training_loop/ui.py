@@ -40,7 +40,7 @@ from demos.training_loop.loop_config import (
 )
 from demos.training_loop.runner import Frame, run_training
 from demos.training_loop.script import render_script
-from demos.ui_common import event_api
+from demos.ui_common import event_api, visitor_markdown, visitor_text
 
 RUN_CONCURRENCY_ID = "training_loop_run"
 # Loss and gradient-norm ticks with at most three significant digits: a diverging run reaches
@@ -128,7 +128,8 @@ def _config_from_widgets(*values) -> LoopConfig:
     try:
         return _config(*values)
     except ConfigError as err:
-        raise gr.Error(str(err)) from None
+        # The message may quote what the visitor typed (the loss box takes any text).
+        raise gr.Error(visitor_text(err, limit=300), print_exception=False) from None
 
 
 def _plotted(values: list[float]) -> list[tuple[int, float]]:
@@ -334,7 +335,7 @@ def show_script(
             failures,
         )
     except ConfigError as err:
-        return gr.update(), f"⚠️ {err}"
+        return gr.update(), f"⚠️ {visitor_markdown(err, limit=300)}"
     return render_script(cfg), describe_switches(failures or [])
 
 
@@ -346,7 +347,7 @@ def stop_run(request: gr.Request = None) -> None:
 def change_task(task: str):
     """The losses that fit a task, with its default selected."""
     if task not in TASKS:
-        raise gr.Error(f"Unknown task '{task}'.")
+        raise gr.Error(f"Unknown task '{visitor_text(task)}'.", print_exception=False)
     return gr.Dropdown(choices=_loss_choices(task), value=default_loss(task))
 
 
