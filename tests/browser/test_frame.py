@@ -155,6 +155,11 @@ def test_a_quiz_is_one_radio_group_per_question_and_works_by_keyboard(app_url, p
         return "Right" if item.answer == choice else "Not quite"
 
     radios.first.focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")  # a keyboard focus, so :focus-visible applies
+    expect(radios.first).to_be_focused()
+    label = question.locator("label").first
+    assert label.evaluate("e => getComputedStyle(e).outlineStyle") != "none"
     page.keyboard.press("Space")
     expect(radios.nth(0)).to_be_checked()
     expect(feedback).to_contain_text(verdict(0))
