@@ -53,6 +53,9 @@
 
   // ---- 2. address bar and 3. keyboard, for the course's tabs ------------------------------
   const TABS = "#course-tabs";
+  // The Space's own page (index.html sets this); in Gradio's web component the address bar
+  // belongs to the course site around it and is left alone.
+  const OWNS_ADDRESS = window.__gradio_mode__ === "app";
   const APP_TITLE = window.gradio_config?.title || document.title;
   let fromHistory = false;
 
@@ -95,6 +98,7 @@
   let initialTimer = 0;
   let opening = false;
   function openRequestedTab() {
+    if (!OWNS_ADDRESS) initialPending = false;
     if (!initialPending || initialTimer) return;
     const wanted = new URL(window.location.href).searchParams.get("tab");
     if (!wanted) {
@@ -122,6 +126,7 @@
     if (!button) return;
     if (!opening) initialPending = false; // the visitor (or Back/Forward) chose a tab
     const id = button.dataset.tabId;
+    if (!OWNS_ADDRESS) return;
     showTitle(button);
     if (fromHistory) return;
     const current = new URL(window.location.href).searchParams.get("tab");
@@ -129,6 +134,7 @@
   });
 
   window.addEventListener("popstate", () => {
+    if (!OWNS_ADDRESS) return;
     const buttons = tabButtons();
     if (!buttons.length) return;
     const wanted = new URL(window.location.href).searchParams.get("tab");
@@ -150,7 +156,7 @@
     const link = event.target.closest?.("a[href]");
     // (Gradio's Markdown gives every link target="_blank"; a link to a tab of this very page
     // is still better followed in place.)
-    if (!link || !document.querySelector(TABS)) return;
+    if (!OWNS_ADDRESS || !link || !document.querySelector(TABS)) return;
     const url = new URL(link.href, window.location.href);
     if (url.origin !== window.location.origin || url.pathname !== window.location.pathname) return;
     const keys = [...url.searchParams.keys()].filter((k) => k !== "__theme");
@@ -277,7 +283,7 @@
   function tidy() {
     syncTabindex();
     const open = tabButtons().find((b) => b.getAttribute("aria-selected") === "true");
-    if (open && !open.dataset.courseTitled) {
+    if (OWNS_ADDRESS && open && !open.dataset.courseTitled) {
       for (const b of tabButtons()) delete b.dataset.courseTitled;
       open.dataset.courseTitled = "1";
       showTitle(open);
