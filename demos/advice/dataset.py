@@ -193,6 +193,8 @@ def dataset_rows(source: str, text_column: str, label_column: str, split_column:
 def _load_with_datasets(source: str):
     import datasets
 
+    from demos.hub import HubError
+
     path = Path(source).expanduser()
     try:
         if path.is_dir() and _saved_to_disk(path):
@@ -214,7 +216,7 @@ def _load_with_datasets(source: str):
         if source.startswith((".", "/", "~")) or Path(source).suffix.lower() in _BUILDERS:
             raise DatasetError(f"There is no data file at '{source}'.")
         return _load_from_hub(source)
-    except DatasetError:
+    except (DatasetError, HubError):
         raise
     except (ValueError, OSError) as error:
         raise DatasetError(f"The dataset '{source}' could not be read ({error}).") from error

@@ -205,6 +205,23 @@ def vocabulary(tokenizer) -> frozenset[str]:
     return cached
 
 
+#: A tokenizer with fewer whole words than this is not a language's vocabulary (a test model).
+MIN_VOCABULARY = 1000
+
+
+def reading_vocabulary(candidate: frozenset[str] | None) -> frozenset[str] | None:
+    """The vocabulary to judge a post's words by: the scoring model's own if it is a real one,
+    else the embedding model's (MiniLM); None when neither is (the check then uses the English
+    function words alone)."""
+    if candidate is not None and len(candidate) >= MIN_VOCABULARY:
+        return candidate
+    try:
+        words = vocabulary(tokenizer_of(settings().embedding_model, "base"))
+    except hub.HubError:
+        return None
+    return words if len(words) >= MIN_VOCABULARY else None
+
+
 def tokenizer_of(model_ref: str, kind: str = "sequence-classification"):
     """The tokenizer of a model loaded through the one loader (a cache hit once it is in use)."""
     return hub.load_model(model_ref, kind)[1]

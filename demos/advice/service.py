@@ -77,9 +77,10 @@ def classify_many(posts: list, sessions: list[str | None] | None = None, progres
             outcomes[index].fine_tuned = row
             outcomes[index].fine_tuned_model = ref
 
+    words = inference.reading_vocabulary(words)
     for index in indices:
         outcome = outcomes[index]
-        check = verdict.check_words(cleaned[index].text, words or frozenset())
+        check = verdict.check_words(cleaned[index].text, words)
         if outcome.fine_tuned is not None:
             outcome.verdict = verdict.decide(outcome.fine_tuned, check, "the fine-tuned model")
         elif outcome.zero_shot is not None:

