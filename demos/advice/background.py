@@ -170,7 +170,8 @@ class Job:
         if self.state == "running":
             try:
                 progress = json.loads(self.progress_file.read_text())
-                fraction, message = float(progress["fraction"]), str(progress["message"])
+                fraction = float(progress["fraction"])
+                message = hide_paths(str(progress["message"]))
             except (OSError, ValueError, KeyError):
                 pass
         elif self.state == "done":

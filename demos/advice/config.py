@@ -148,14 +148,15 @@ def served_classifier() -> str | None:
     return str(output) if (output / "config.json").exists() else None
 
 
-def public_ref(ref: str | None) -> str:
+def public_ref(ref: str | None, elsewhere: str = "models/advice-minilm") -> str:
     """How a model is named on the page and in copyable code: a Hub ID as it is, a folder
     inside the project relative to it, any other folder (``/data``, a temporary one) by the
-    folder the training script writes on the learner's own machine. Never a server path."""
+    folder the training script writes on the learner's own machine (or ``elsewhere``). Never a
+    server path."""
     from demos import hub
 
     if not ref:
-        return "models/advice-minilm"
+        return elsewhere
     if hub.is_hub_id(ref):
         return ref
     if ref == local_minilm_path():
@@ -164,7 +165,7 @@ def public_ref(ref: str | None) -> str:
     try:
         return path.resolve().relative_to(ROOT).as_posix()
     except (ValueError, OSError):
-        return "models/advice-minilm"
+        return elsewhere
 
 
 def hide_paths(text: str) -> str:

@@ -275,7 +275,7 @@ def train(
         train_labels = train_labels[: config.max_train_samples]
 
     # Step 1 of lesson 4's recipe: a pretrained body, a fresh two-way head.
-    report(0.02, f"Loading {config.model}")
+    report(0.02, f"Loading {public_ref(config.model, 'a local model folder')}")
     model, tokenizer = hub.load_model(
         config.model,
         "sequence-classification",
@@ -599,7 +599,7 @@ tags: [text-classification, advice, venting]
 
 Classifies a Reddit-style post as **{"**, **".join(names)}**: the writer asks for advice, vents
 (expresses feelings and asks for nothing){", or does neither (news, jokes, celebrations, other questions)" if "neither" in names else ""}.
-Fine-tuned from `{public_ref(config.model)}` with the raw PyTorch loop of
+Fine-tuned from `{public_ref(config.model, "a local model folder")}` with the raw PyTorch loop of
 `python -m demos.advice.train`.
 
 ```python

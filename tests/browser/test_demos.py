@@ -113,7 +113,7 @@ def test_a_visitors_own_fine_tune_is_theirs_alone(app_url, page, browser):
     page.get_by_role("button", name="Fine-tune now").click()
     status = page.locator(".advice-train-status").first
     expect(status).to_contain_text("for you only", timeout=TIMEOUT)
-    expect(status).to_contain_text("Done", timeout=TIMEOUT)
+    expect(status).to_contain_text("Classify a post to try it", timeout=TIMEOUT)
     # The status and its caption do not overlap (Gradio's own progress overlay is off here).
     caption = page.get_by_text("one run at a time", exact=False).first
     caption_box, status_box = caption.bounding_box(), status.bounding_box()
