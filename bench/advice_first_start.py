@@ -101,6 +101,7 @@ def first_start(output: Path, extra_env: dict[str, str], timeout_s: float) -> di
         row["ECE free-written before"] = calibration.get("ece_free_before")
         row["ECE free-written after"] = calibration.get("ece_free_after")
         row["training wall (s)"] = found.get("wall_time_s")
+        row["training CPU (s)"] = found.get("cpu_time_s")
     row["load after"] = os.getloadavg()[0]
     return row
 

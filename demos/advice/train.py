@@ -100,6 +100,7 @@ class TrainResult:
     calibration: dict | None = None
     samples_per_second: float = 0.0
     wall_time_s: float = 0.0
+    cpu_time_s: float = 0.0  # CPU time of this process; with one thread, its wall time when idle
     stopped_early: bool = False
     num_processes: int = 1
     device: str = "cpu"
@@ -476,6 +477,7 @@ def train(
         final.save_pretrained(output, safe_serialization=True)
         tokenizer.save_pretrained(output)
         result.wall_time_s = time.perf_counter() - started
+        result.cpu_time_s = time.process_time()
         (output / "metrics.json").write_text(json.dumps(asdict(result), indent=2))
         (output / "README.md").write_text(model_card(config, result, posts))
         if config.push_to_hub:
