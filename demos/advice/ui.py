@@ -317,8 +317,8 @@ def _other_task(
         raise _error(str(error)) from None
     try:
         result = inference.run_other_task(task_name, post, model_ref, progress)
-    except hub.ModelNotAllowed as error:
-        raise _error(str(error)) from None
+    except hub.ModelNotAllowed as error:  # the code still shows what the change would be
+        return None, "", code, diff, f"⚠️ {error}"
     except inference.PostError as error:
         return None, "", code, diff, f"⚠️ {error}"
     except hub.HubError as error:
@@ -334,8 +334,8 @@ def _other_task(
 def _search(task: str, query: str, limit: float):
     try:
         found = search.search_models(task, query, int(limit))
-    except search.SearchError as error:
-        raise _error(str(error)) from None
+    except search.SearchError as error:  # a sentence where the results go, no error pills
+        return [], f"⚠️ {error}"
     rows = [
         [f.model_id, f.task, f.downloads, f.likes, f.licence, f.parameters, f.url] for f in found
     ]

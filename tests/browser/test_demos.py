@@ -143,12 +143,14 @@ def test_change_two_lines_offline_shows_code_and_a_sentence(app_url, page):
     model_box.fill("evil-org/remote-code-model")
     model_box.press("Enter")
     page.get_by_role("button", name="Run", exact=True).click()
-    expect(page.get_by_text("not on this Space's list", exact=False).first).to_be_visible(
-        timeout=TIMEOUT
-    )
+    expect(note).to_contain_text("not on this Space's list", timeout=TIMEOUT)
+    expect(page.locator(".advice-diff").first).to_contain_text("evil-org/remote-code-model")
+    expect(page.get_by_text("Error", exact=True)).to_have_count(0)
+    page.screenshot(path=str(SCREENSHOTS / "demos-change-two-lines-1280.png"), full_page=True)
 
 
 def test_search_offline_says_so(app_url, page):
     open_tab(page, app_url)
     page.get_by_role("button", name="Search", exact=True).click()
     expect(page.get_by_text("runs offline", exact=False).first).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_text("Error", exact=True)).to_have_count(0)
