@@ -55,13 +55,15 @@ PERSISTENT_STORAGE = Path("/data")
 #: bench/results/advice_first_start.md): posts cut to 64 tokens from the left (the question or
 #: the sigh is at the end), a higher learning rate, the embeddings and the lowest three layers
 #: kept fixed, 40% of the template posts (they repeat themselves) beside all the free-written
-#: ones, each label weighted as if equally common (few posts are "neither"), no checkpoints.
+#: ones, each label weighted as if equally common (few posts are "neither"), no checkpoints,
+#: no zero-shot baseline (16 s of CPU; `python -m demos.advice.train` scores it by default).
 CPU_RECIPE: tuple[str, ...] = (
     "--max-length", "64",
     "--learning-rate", "1e-4",
     "--freeze-layers", "3",
     "--template-share", "0.4",
     "--class-weights", "balanced",
+    "--no-baseline",
     "--no-checkpoints",
     "--quiet",
 )  # fmt: skip

@@ -58,6 +58,7 @@ class TrainConfig:
     baseline: bool = True
     template_share: float = 1.0
     class_weights: str = "none"
+    group_by_length: bool = True
     epochs: int = 3
     batch_size: int = 16
     learning_rate: float = 5e-5
@@ -140,9 +141,51 @@ def _batches(tokenizer, texts: list[str], labels: list[int], config: TrainConfig
         }
 
     generator = torch.Generator().manual_seed(config.seed)
-    return DataLoader(
-        rows, batch_size=config.batch_size, shuffle=shuffle, collate_fn=collate, generator=generator
-    )
+    if not config.group_by_length:
+        return DataLoader(
+            rows,
+            batch_size=config.batch_size,
+            shuffle=shuffle,
+            collate_fn=collate,
+            generator=generator,
+        )
+    lengths = [len(row[0]) for row in rows]
+    if not shuffle:  # evaluation: the order does not matter, so shortest first, least padding
+        rows = [rows[i] for i in sorted(range(len(rows)), key=lengths.__getitem__)]
+        return DataLoader(rows, batch_size=config.batch_size, collate_fn=collate)
+    sampler = LengthGroupedBatches(lengths, config.batch_size, generator)
+    return DataLoader(rows, batch_sampler=sampler, collate_fn=collate)
+
+
+class LengthGroupedBatches:
+    """Batches of posts of about the same length, in a new random order every epoch.
+
+    A batch is padded to its longest post: random batches of posts from 5 to 64 tokens pad to
+    about 63 for an average of 41, so a third of the work is padding. Shuffling, then sorting
+    each group of 50 batches by length (what transformers' Trainer calls ``group_by_length``)
+    keeps the padding small while every epoch still sees the posts in another order.
+    """
+
+    def __init__(self, lengths: list[int], batch_size: int, generator, group: int = 50):
+        self.lengths, self.batch_size = lengths, batch_size
+        self.generator, self.group = generator, group
+
+    def __iter__(self):
+        import torch
+
+        order = torch.randperm(len(self.lengths), generator=self.generator).tolist()
+        size = self.batch_size * self.group
+        batches: list[list[int]] = []
+        for start in range(0, len(order), size):
+            chunk = sorted(order[start : start + size], key=self.lengths.__getitem__)
+            batches += [
+                chunk[i : i + self.batch_size] for i in range(0, len(chunk), self.batch_size)
+            ]
+        shuffled = torch.randperm(len(batches), generator=self.generator).tolist()
+        return iter([batches[i] for i in shuffled])
+
+    def __len__(self) -> int:
+        return -(-len(self.lengths) // self.batch_size)
 
 
 @dataclass
@@ -691,6 +734,12 @@ def parse_args(argv: list[str] | None = None) -> TrainConfig:
         type=float,
         default=defaults.template_share,
         help="share of the project's template training posts to use (free-written: all)",
+    )
+    parser.add_argument(
+        "--group-by-length",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.group_by_length,
+        help="batch posts of similar length together (less padding, faster)",
     )
     parser.add_argument(
         "--class-weights",
