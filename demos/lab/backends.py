@@ -427,6 +427,13 @@ def default_batch_size(device: Any) -> int:
     return 32 if str(device).startswith("cuda") else 8
 
 
+def send_concurrency(config: LabConfig) -> int:
+    """How many lab messages the web server lets run at once: every place of the local model
+    (``LAB_BATCH_SIZE``, 8 when automatic) and its whole line, plus a few more that are told
+    at once that the lab is busy instead of waiting unseen in the server's own queue."""
+    return (config.batch_size or 8) + config.queue_limit + 4
+
+
 def batcher(ref: str, config: LabConfig, model: Any, tokenizer: Any) -> Batcher:
     """The process-wide :class:`~demos.lab.batching.Batcher` of one local model, attached to
     the compute thread (created on first use, with the sizes in ``config``)."""

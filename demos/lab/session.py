@@ -301,6 +301,9 @@ class LabEngine:
         assert stream is not None  # the local backend either streams or raises NoBackend
         try:
             for piece in stream:
+                if isinstance(piece, backends.Waiting):  # the local model's line: say where
+                    yield ReplyUpdate(session.coverage, " ".join([*notices, piece.message]))
+                    continue
                 answer["content"] += piece
                 if leaks_instructions(answer["content"], scenario):
                     answer["content"] = deflection(scenario, session.escapes)
@@ -310,9 +313,9 @@ class LabEngine:
                 yield ReplyUpdate(session.coverage, notice)
                 if finished:
                     break
-        finally:
+        finally:  # also when the reply is stopped half-way (End, a closed page)
             stream.close()
-        answer["content"] = answer["content"].strip() or texts.empty_reply
+            answer["content"] = answer["content"].strip() or texts.empty_reply
         judge = self._judge(session, token)
         if judge is not None:
             session.coverage = score_coverage(

@@ -18,6 +18,7 @@ import gradio as gr
 
 from demos.config import settings
 from demos.course import Scenario, load_course
+from demos.lab.backends import send_concurrency
 from demos.lab.coach import debrief_markdown, transcript_markdown
 from demos.lab.config import LabConfigError, load_config, login_enabled, space_token
 from demos.lab.coverage import Coverage
@@ -212,14 +213,19 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
 
     # The first update empties the box and greys Send out (a click during a reply would be
     # ignored); later updates leave both alone, and `then` brings Send back even after an error.
-    gr.on(
+    # Up to the local model's places and line (see backends.send_concurrency): the lab tells
+    # each waiting learner their number itself, instead of Gradio's default of two at a time.
+    sending = gr.on(
         [message.submit, send.click],
         send_message,
         inputs=[message, scenario_pick, state],
         outputs=[chatbot, meter, status, state, message, send],
         show_progress="minimal",
+        concurrency_limit=send_concurrency(config),
+        concurrency_id="lab_send",
         **event_api("lab_send", expose_api),
-    ).then(
+    )
+    sending.then(
         lambda: gr.Button(interactive=True),
         outputs=[send],
         **event_api("lab_send_ready", expose_api, internal=True),
@@ -274,9 +280,15 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
             session,
         )
 
+    # End stops a reply still being written (its place in the local model frees at once).
     end.click(
         end_conversation,
         inputs=[scenario_pick, state],
         outputs=[debrief, download, meter, state],
+        cancels=[sending],
         **event_api("lab_end", expose_api),
+    ).then(
+        lambda: gr.Button(interactive=True),
+        outputs=[send],
+        **event_api("lab_end_ready", expose_api, internal=True),
     )

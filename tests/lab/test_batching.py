@@ -107,6 +107,16 @@ def text_of(ticket) -> str:
     return "".join(item[0] for item in ticket if not isinstance(item, Waiting))
 
 
+def place(ticket, previous: int | None = None) -> Waiting:
+    """The next place in line ``ticket`` hears that differs from ``previous`` (the reader hears
+    its place again every second while it waits; repeats are skipped)."""
+    for item in ticket:
+        assert isinstance(item, Waiting), item
+        if item.position != previous:
+            return item
+    raise AssertionError("the stream ended while waiting")
+
+
 def first_text(ticket) -> tuple[list, tuple[str, int]]:
     """(the Waiting events before the first token, the first (text, count) item)."""
     events = []
@@ -202,16 +212,16 @@ def test_a_full_lab_tells_each_learner_their_place_or_that_it_is_full(tiny):
         next(running)
         second = submit(batcher, prompt, 4)
         third = submit(batcher, prompt, 4)
-        assert next(second).position == 1
-        status = next(third)
-        assert isinstance(status, Waiting) and status.position == 2
+        assert place(second).position == 1
+        status = place(third)
+        assert status.position == 2
         assert "number 2 in line" in status.message and status == ""  # joins as empty text
         with pytest.raises(QueueFull) as full:
             submit(batcher, prompt, 4)
         assert "busy" in full.value.reason and "2 are waiting" in full.value.reason
 
         second.close()  # a learner who gives up leaves the line at once
-        assert next(third).position == 1
+        assert place(third, previous=2).position == 1
         running.close()
         assert text_of(third)  # and the next in line gets the place
 
@@ -223,11 +233,11 @@ def test_closing_a_stream_frees_its_place_at_the_next_turn(tiny):
         running = submit(batcher, prompt, 3000)
         next(running)
         waiting = submit(batcher, prompt, 4)
-        assert next(waiting).position == 1
+        assert place(waiting).position == 1
         turns = batcher.stats["turns"]
         running.close()
         events, _ = first_text(waiting)
-        assert not events
+        assert {event.position for event in events} <= {1}
         # Admitted at the first turn after the close: its prompt read, its first token out.
         assert batcher.stats["turns"] - turns <= 2
         stopped_at = _tokens_so_far(running)
