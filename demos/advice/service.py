@@ -84,7 +84,12 @@ def classify_many(posts: list, sessions: list[str | None] | None = None, progres
         if outcome.fine_tuned is not None:
             outcome.verdict = verdict.decide(outcome.fine_tuned, check, "the fine-tuned model")
         elif outcome.zero_shot is not None:
-            outcome.verdict = verdict.decide(outcome.zero_shot, check, "the zero-shot model")
+            source = (
+                "the zero-shot fallback (MiniLM similarity, offline)"
+                if outcome.zero_shot_method == "similarity"
+                else "the zero-shot model"
+            )
+            outcome.verdict = verdict.decide(outcome.zero_shot, check, source)
         elif not check.readable:
             outcome.verdict = verdict.decide(None, check)
     return outcomes

@@ -152,3 +152,20 @@ def test_command_line_errors_are_sentences(advice_env, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(SystemExit, match="offline"):
         main(["--dataset", "someone/reddit-advice-vs-vent", "--output", str(advice_env["output"])])
+
+
+def test_length_grouped_batches_cover_every_post_once_with_little_padding():
+    import random
+
+    import torch
+
+    from demos.advice.train import LengthGroupedBatches
+
+    lengths = [random.Random(i).randint(5, 64) for i in range(566)]
+    sampler = LengthGroupedBatches(lengths, 16, torch.Generator().manual_seed(0))
+    first, second = list(sampler), list(sampler)
+    assert len(first) == len(sampler) == 36
+    assert sorted(i for batch in first for i in batch) == list(range(566))
+    padded = sum(max(lengths[i] for i in b) * len(b) for b in first) / len(lengths)
+    assert padded < 1.1 * (sum(lengths) / len(lengths))  # random batches pad to about 1.5x
+    assert first != second  # a new order every epoch
