@@ -239,9 +239,21 @@
     return m ? "#" + m.slice(1, 4).map((n) => Number(n).toString(16).padStart(2, "0")).join("") : "";
   }
 
+  let sheetsSeen = -1; // the number of CSS rules last scanned
   function recolourCode() {
     if (!document.querySelector(".cm-editor")) return;
     const sheets = [...document.styleSheets, ...(document.adoptedStyleSheets || [])];
+    // Look again only when rules were added somewhere (CodeMirror adds its own on first use).
+    let count = 0;
+    for (const sheet of sheets) {
+      try {
+        count += sheet.cssRules.length;
+      } catch (err) {
+        // a cross-origin sheet: not ours to read
+      }
+    }
+    if (count === sheetsSeen) return;
+    sheetsSeen = count;
     const extra = [];
     for (const sheet of sheets) {
       let rules;
@@ -339,26 +351,34 @@
     recolourCode();
   }
 
-  // Gradio renders the app after this script and re-renders parts of it on every update:
-  // tidy up shortly after each burst of changes.
+  // Gradio renders the app after this script and re-renders parts of it on every update. A
+  // training run redraws its plots several times a second: their inner changes (inside an
+  // <svg>, or text) are ignored, and the rest is tidied at most every 200 ms, so that the page
+  // stays responsive (a busy main thread delayed clicks on Stop by seconds).
   let pending = 0;
-  const observer = new MutationObserver(() => {
-    openRequestedTab();
-    syncTabindex();
-    if (!pending) {
-      pending = setTimeout(() => {
-        pending = 0;
-        tidy();
-      }, 40);
-    }
-  });
-  window.addEventListener("resize", () => {
-    clearTimeout(pending);
+  let lastTidy = 0;
+  function scheduleTidy(delay) {
+    if (pending) return;
     pending = setTimeout(() => {
       pending = 0;
+      lastTidy = performance.now();
       tidy();
-    }, 150);
+    }, delay);
+  }
+  function matters(record) {
+    if (record.type === "attributes") return true; // aria-selected: a tab changed
+    for (const node of record.addedNodes) {
+      if (node.nodeType === 1 && !node.closest("svg, .vega-embed, .cm-content")) return true;
+    }
+    return false;
+  }
+  const observer = new MutationObserver((records) => {
+    if (!records.some(matters)) return;
+    openRequestedTab();
+    syncTabindex();
+    scheduleTidy(Math.max(40, 200 - (performance.now() - lastTidy)));
   });
+  window.addEventListener("resize", () => scheduleTidy(150));
   const start = () =>
     observer.observe(document.body, {
       subtree: true,
