@@ -237,11 +237,17 @@ def web_component_module(app_url: str) -> str:
 
 
 @pytest.mark.parametrize("script_loads", [False, True])
-def test_readme_web_component_never_leaves_a_blank_gap(browser, app_url, site, script_loads):
+def test_readme_web_component_never_leaves_a_blank_gap(
+    playwright_sync, app_url, site, script_loads
+):
     snippet = readme_web_component_snippet().replace("https://OWNER-SPACE.hf.space", app_url)
     cdn = re.search(r'<script type="module" src="([^"]+)"', snippet).group(1)
     if script_loads:
         snippet = snippet.replace(cdn, web_component_module(app_url))
+    # (One Playwright per module: this module's, not conftest's `browser`.)
+    browser = playwright_sync.chromium.launch(
+        executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
+    )
     context = browser.new_context()
     page = context.new_page()
     page.route(lambda url: url == cdn, lambda route: route.abort())  # a blocked CDN
@@ -266,4 +272,4 @@ def test_readme_web_component_never_leaves_a_blank_gap(browser, app_url, site, s
         expect(fallback).to_be_visible()
         link = fallback.get_by_role("link")
         expect(link).to_have_attribute("href", app_url)
-    context.close()
+    browser.close()

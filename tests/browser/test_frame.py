@@ -18,7 +18,8 @@ TAB_IDS = tab_ids(COURSE)
 
 
 def wait_ready(page):
-    expect(page.locator("#course-tabs [role=tab]").first).to_be_visible()
+    # The first page a fresh server sends on a busy machine can take a while.
+    expect(page.locator("#course-tabs [role=tab]").first).to_be_visible(timeout=30_000)
 
 
 def tab(page, tab_id):
