@@ -338,8 +338,10 @@ def _config_of(measured: dict) -> dict:
 
 
 def predict(measured: dict, gpu: str = "H100") -> dict:
-    """The calculator's estimate for the measured job (same shape, read from its config; same GPU)."""
-    arch = architecture_from_config(_config_of(measured))
+    """The calculator's estimate for the measured job (same shape, read from its config; same GPU;
+    the transformers release that ran it, which its config records)."""
+    config = _config_of(measured)
+    arch = architecture_from_config(config)
     steps = 1000
     job = ModelJob(
         parameters=measured["parameters"],
@@ -357,6 +359,7 @@ def predict(measured: dict, gpu: str = "H100") -> dict:
         architecture=arch,
         task=measured.get("task", ""),
         target_length=measured.get("target_length"),
+        transformers_version=config.get("transformers_version"),
     )
     result = estimate(job)
     k = flops_per_parameter_token(job)

@@ -54,6 +54,7 @@ from demos.calculator.jobs import (
     validate_model_job,
 )
 from demos.calculator.memory import (
+    attention_materialized,
     lora_adapter_parameters,
     matmul_parameters,
     memory_breakdown,
@@ -199,10 +200,8 @@ def estimate(job: ModelJob | MeasuredJob) -> Estimate:
             "Inference time assumes batched forward passes (scoring, classification, prompt processing); "
             "token-by-token generation at small batch is limited by memory bandwidth and is slower."
         )
-    if arch.recipe == "t5" and job.method != "inference":
-        notes.append(
-            "Encoder-decoder activations are counted from T5's code, not yet checked on a GPU."
-        )
+    if arch.position_bias and job.method != "inference":
+        notes.append(_attention_note(job, arch))
 
     verdicts: list[GpuVerdict] = []
     for gpu in tables.gpus().values():
@@ -280,6 +279,9 @@ def estimate(job: ModelJob | MeasuredJob) -> Estimate:
             "seconds_per_step": timing["seconds"],
             "steps": timing["steps"],
             "bound_by": timing["bound"],
+            "attention": "math path (scores kept)"
+            if attention_materialized(arch, job)
+            else "fused",
             "communication_seconds_per_step": timing["communication"],
             "lora_adapter_parameters": lora_adapter_parameters(arch, job.lora_rank)
             if job.method in ("lora", "qlora")
@@ -290,6 +292,24 @@ def estimate(job: ModelJob | MeasuredJob) -> Estimate:
         gpus=job.gpus,
         cuts=the_cuts,
         cut_plan=plan_text,
+    )
+
+
+def _attention_note(job: ModelJob, arch) -> str:
+    """T5's relative position bias: which attention kernel runs, and what the other one would cost."""
+    if attention_materialized(arch, job):
+        fused = memory_breakdown(dataclasses.replace(job, transformers_version=None), arch)
+        extra = memory_breakdown(job, arch).total - fused.total
+        return (
+            f"On transformers {job.transformers_version}, T5's attention runs on PyTorch's math path "
+            f"(its position bias reaches the kernel strided) and keeps every score: {extra:.1f} GiB "
+            "of this estimate. transformers 5.20 and later run it fused."
+        )
+    older = memory_breakdown(dataclasses.replace(job, transformers_version="5.19"), arch)
+    extra = older.total - memory_breakdown(job, arch).total
+    return (
+        "T5's attention runs fused with transformers 5.20 or later (assumed). Older releases keep "
+        f"every attention score: {extra:.1f} GiB more on the same job."
     )
 
 

@@ -186,6 +186,8 @@ def architecture_from_config(cfg: dict) -> Architecture | None:
         family=family,
         activation=activation,
         dropout=dropout,
+        # T5, mT5, UMT5, LongT5 and Pix2Struct's text model: relative position buckets.
+        position_bias="relative_attention_num_buckets" in cfg,
     )
 
 
@@ -268,6 +270,7 @@ def from_table(key: str) -> ModelSize:
         family=spec.family,
         activation=spec.activation,
         dropout=spec.dropout,
+        position_bias=spec.position_bias,
     )
     return ModelSize(spec.parameters, arch, "built-in table", spec.name)
 
