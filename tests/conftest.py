@@ -18,6 +18,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# The Space trains its own classifier after start-up (minutes of CPU): tests that want it say so.
+os.environ.setdefault("ADVICE_BACKGROUND_TRAINING", "off")
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -54,6 +54,27 @@ def test_an_unknown_event_index_is_a_clean_404(url):
     assert "No event has the index 99999" in response.json()["detail"]
 
 
+def _event_index(url, name):
+    config = httpx.get(url + "/config").json()
+    return next(d["id"] for d in config["dependencies"] if d.get("api_name") == name)
+
+
+def test_the_page_s_unqueued_events_still_run_by_index(url):
+    """The page posts events that skip the queue (Stop, warm-ups) to /run/<name> with the index."""
+    index = _event_index(url, "training_loop_stop")  # private, queue=False
+    body = {"data": [], "fn_index": index, "session_hash": "probe-page"}
+    response = httpx.post(url + "/gradio_api/run/training_loop_stop", json=body)
+    assert response.status_code == 200, response.text
+    response = httpx.post(url + "/gradio_api/run/predict", json={**body, "fn_index": 99999})
+    assert response.status_code == 404
+    assert "No event has the index 99999" in response.json()["detail"]
+
+
+def test_malformed_bodies_get_gradio_s_own_422(url):
+    response = httpx.post(url + "/gradio_api/queue/join", content=b"[1, 2]")
+    assert response.status_code == 422
+
+
 def test_queue_join_still_serves_a_real_event(url):
     """The page's own way in (an event's index, the body read and handed on) still works."""
     info = httpx.get(url + "/config").json()

@@ -64,6 +64,10 @@ class NoBackend(LabError):
     pass
 
 
+class LabBusy(NoBackend):
+    """Every place of the local model is taken and its line is full: the learner sends again."""
+
+
 @dataclass
 class LabSession:
     """One visitor's conversation. Holds no system prompt and no token."""
@@ -93,6 +97,7 @@ class ReplyUpdate:
     coverage: Coverage
     notice: str = ""
     done: bool = False
+    waiting: str = ""  # the local model is busy: where this message is in line
 
 
 class LabEngine:
@@ -248,6 +253,7 @@ class LabEngine:
         if not text:
             raise EmptyMessage("Write a message to the character first.")
         notices: list[str] = []
+        session.ended = False  # a new message after End goes on with the conversation
         text, clipped = clip_text(text, self.config.max_message_chars)
         if clipped:
             notices.append(texts.clipped_notice.format(chars=f"{self.config.max_message_chars:,}"))
@@ -292,6 +298,11 @@ class LabEngine:
                     notices.append(texts.fallback_notice.format(reason=exc.reason))
                     continue
                 del session.messages[start:]  # the learner may send it again
+                if isinstance(exc, backends.LabBusy):
+                    raise LabBusy(
+                        f"The character cannot answer right now: {exc.reason}. Your message is "
+                        "still in the box: send it again in a minute."
+                    ) from None
                 raise NoBackend(
                     f"The character cannot answer right now: {exc.reason}. Try again in a moment."
                 ) from None
@@ -301,6 +312,11 @@ class LabEngine:
         assert stream is not None  # the local backend either streams or raises NoBackend
         try:
             for piece in stream:
+                if session.ended:  # End pressed meanwhile: stop, and free the model's place
+                    break
+                if isinstance(piece, backends.Waiting):  # the local model's line: say where
+                    yield ReplyUpdate(session.coverage, notice, waiting=piece.message)
+                    continue
                 answer["content"] += piece
                 if leaks_instructions(answer["content"], scenario):
                     answer["content"] = deflection(scenario, session.escapes)
@@ -310,16 +326,16 @@ class LabEngine:
                 yield ReplyUpdate(session.coverage, notice)
                 if finished:
                     break
-        finally:
+        finally:  # also when the reply is stopped half-way (End, a closed page)
             stream.close()
-        answer["content"] = answer["content"].strip() or texts.empty_reply
+            answer["content"] = answer["content"].strip() or texts.empty_reply
         judge = self._judge(session, token)
         if judge is not None:
             session.coverage = score_coverage(
                 scenario, session.learner_messages(), self.embedder, judge
             )
         yield ReplyUpdate(session.coverage, notice, done=True)
-        if backend is not None and backend.kind == "local":
+        if backend is not None and backend.kind == "local" and not session.ended:
             self.warm(session, token)
 
     def end(self, session: LabSession, token: str | None = None) -> Debrief:

@@ -18,10 +18,11 @@ import gradio as gr
 
 from demos.config import settings
 from demos.course import Scenario, load_course
+from demos.lab.backends import send_concurrency
 from demos.lab.coach import debrief_markdown, transcript_markdown
 from demos.lab.config import LabConfigError, load_config, login_enabled, space_token
 from demos.lab.coverage import Coverage
-from demos.lab.session import LabEngine, LabError, LabSession
+from demos.lab.session import LabBusy, LabEngine, LabError, LabSession
 from demos.ui_common import event_api
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,15 @@ def status_markdown(session: LabSession | None, notice: str = "") -> str:
     if notice:
         parts.append(notice)
     return " ".join(parts)
+
+
+def chat_messages(session: LabSession, waiting: str = "") -> list[dict[str, str]]:
+    """The conversation as shown; while the reply waits for a place in the local model, its
+    empty bubble says so (the status line too), where the learner is looking."""
+    chat = session.visible_messages()
+    if waiting and chat and chat[-1]["role"] == "assistant" and not chat[-1]["content"]:
+        chat[-1]["content"] = f"*⏳ {waiting}*"
+    return chat
 
 
 def _learner_error(exc: Exception) -> gr.Error:
@@ -203,24 +213,40 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
             for index, update in enumerate(updates):
                 first = index == 0
                 yield (
-                    session.visible_messages(),
+                    chat_messages(session, update.waiting),
                     meter_markdown(update.coverage),
-                    status_markdown(session, update.notice),
+                    status_markdown(
+                        session, " ".join(filter(None, [update.notice, update.waiting]))
+                    ),
                     session,
                     "" if first else gr.skip(),
                     gr.Button(interactive=False) if first else gr.skip(),
                 )
+        except LabBusy as exc:  # the line is full: say so and give the draft back, no error
+            yield (
+                session.visible_messages(),
+                meter_markdown(session.coverage),
+                status_markdown(session, str(exc)),
+                session,
+                text,
+                gr.Button(interactive=True),
+            )
         except Exception as exc:
             raise _learner_error(exc) from None
 
     # The first update empties the box and greys Send out (a click during a reply would be
     # ignored); later updates leave both alone, and `then` brings Send back even after an error.
+    # Up to the local model's places and line (see backends.send_concurrency): the lab tells
+    # each waiting learner their number itself, instead of Gradio's default of two at a time.
     gr.on(
         [message.submit, send.click],
         send_message,
         inputs=[message, scenario_pick, state],
         outputs=[chatbot, meter, status, state, message, send],
         show_progress="minimal",
+        show_progress_on=[chatbot],  # the status line stays readable (e.g. a place in line)
+        concurrency_limit=send_concurrency(config),
+        concurrency_id="lab_send",
         **event_api("lab_send", expose_api),
     ).then(
         lambda: gr.Button(interactive=True),

@@ -90,3 +90,35 @@ def test_each_page_of_its_own(app_url, sized_page, theme):
         if found:
             problems.append(f"{name}\n{axe.describe(found)}")
     assert not problems, "\n\n".join(problems)
+
+
+CONTRAST = """(el) => {
+    const rgb = (c) => (c.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+    const lum = (c) => {
+        const [r, g, b] = rgb(c).map((v) => {
+            v /= 255;
+            return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    let bgEl = el.parentElement;
+    let bg = getComputedStyle(bgEl).backgroundColor;
+    while (bgEl && (bg === "rgba(0, 0, 0, 0)" || bg === "transparent")) {
+        bgEl = bgEl.parentElement;
+        bg = bgEl ? getComputedStyle(bgEl).backgroundColor : "rgb(255, 255, 255)";
+    }
+    const [a, b] = [lum(getComputedStyle(el).borderTopColor), lum(bg)].sort((x, y) => y - x);
+    return (a + 0.05) / (b + 0.05);
+}"""
+
+
+@pytest.mark.parametrize("theme", ["light", "dark"])
+def test_unselected_radios_stand_out(app_url, sized_page, theme):
+    """WCAG 1.4.11 (non-text contrast, 3:1), which axe does not check: an unchecked radio's
+    ring against the label it sits on (Soft's ring was as light as the page)."""
+    page = sized_page("desktop", theme)
+    page.goto(f"{app_url}/pytorch?__theme={theme}")
+    settle(page)
+    radio = page.locator(".quiz-question input[type=radio]").first
+    ratio = radio.evaluate(CONTRAST)
+    assert ratio >= 3, f"unchecked radio ring {ratio:.2f}:1 in {theme}"

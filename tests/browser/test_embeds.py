@@ -43,20 +43,25 @@ MODES = {
 }
 
 
+SITE_PAGES: dict[str, str] = {}  # extra pages the course site serves, by path
+
+
 @contextmanager
 def embedding_site():
-    """A second site (http://localhost:PORT) whose page frames whatever ``?src=`` names."""
+    """A second site (http://localhost:PORT) whose page frames whatever ``?src=`` names (and
+    serves the pages in SITE_PAGES)."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             src = re.search(r"src=([^&]+)", self.path)
             target = src.group(1) if src else "about:blank"
-            body = (
+            body = SITE_PAGES.get(self.path) or (
                 "<!doctype html><meta charset=utf-8><title>A course site</title>"
                 "<h1>Someone's course site</h1>"
                 f'<iframe id="embed" src="{target}" width="1100" height="900" '
                 'style="border:0" title="Embedded course page"></iframe>'
-            ).encode()
+            )
+            body = body.encode()
             self.send_response(200)
             self.send_header("content-type", "text/html; charset=utf-8")
             self.end_headers()
@@ -208,3 +213,57 @@ def test_pages_load_embedded_with_storage_allowed(playwright_sync, tmp_path, sit
             expect(frame_locator.locator(NOTICE)).to_be_hidden()
             assert not errors, errors
             page.close()
+
+
+def readme_web_component_snippet() -> str:
+    """The <gradio-app> snippet exactly as README.md gives it to course sites."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = re.findall(r"```html\n(.*?)```", readme, re.DOTALL)
+    return next(b for b in blocks if "<gradio-app" in b)
+
+
+def web_component_module(app_url: str) -> str:
+    """Where the app under test serves Gradio's web component (what gradio.js on the CDN imports).
+
+    The test cannot reach the CDN; and a script fulfilled under the CDN's public address may not
+    import from 127.0.0.1 (Chromium's local-network protection), so the snippet's script src is
+    pointed at the app's own copy of the same module.
+    """
+    import gradio
+
+    loader = (Path(gradio.__file__).parent / "templates" / "frontend" / "gradio.js").read_text()
+    module = re.search(r'import\("\./(assets/[^"]+)"\)', loader).group(1)
+    return f"{app_url}/{module}"
+
+
+@pytest.mark.parametrize("script_loads", [False, True])
+def test_readme_web_component_never_leaves_a_blank_gap(browser, app_url, site, script_loads):
+    snippet = readme_web_component_snippet().replace("https://OWNER-SPACE.hf.space", app_url)
+    cdn = re.search(r'<script type="module" src="([^"]+)"', snippet).group(1)
+    if script_loads:
+        snippet = snippet.replace(cdn, web_component_module(app_url))
+    context = browser.new_context()
+    page = context.new_page()
+    page.route(lambda url: url == cdn, lambda route: route.abort())  # a blocked CDN
+    # The course site: the README's snippet in a page of another origin.
+    SITE_PAGES["/course.html"] = (
+        f"<!doctype html><meta charset=utf-8><title>A course</title><h1>A course site</h1>{snippet}"
+    )
+    page.goto(f"{site}/course.html")
+    fallback = page.locator(".gradio-fallback")
+    if script_loads:
+        title = COURSE.lesson("start").title
+        expect(page.get_by_role("heading", name=title).first).to_be_visible(timeout=LOAD_TIMEOUT)
+        expect(page.locator("#course-tabs [role=tab]").first).to_be_visible()
+        expect(fallback).to_be_hidden()
+        # The course inside someone else's page leaves that page's address alone.
+        page.locator('#course-tabs [role=tab][data-tab-id="calculator"]').click()
+        expect(page.locator('#course-tabs [role=tab][data-tab-id="calculator"]')).to_have_attribute(
+            "aria-selected", "true"
+        )
+        assert page.url == f"{site}/course.html"
+    else:
+        expect(fallback).to_be_visible()
+        link = fallback.get_by_role("link")
+        expect(link).to_have_attribute("href", app_url)
+    context.close()

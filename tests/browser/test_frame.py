@@ -155,6 +155,11 @@ def test_a_quiz_is_one_radio_group_per_question_and_works_by_keyboard(app_url, p
         return "Right" if item.answer == choice else "Not quite"
 
     radios.first.focus()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")  # a keyboard focus, so :focus-visible applies
+    expect(radios.first).to_be_focused()
+    label = question.locator("label").first
+    assert label.evaluate("e => getComputedStyle(e).outlineStyle") != "none"
     page.keyboard.press("Space")
     expect(radios.nth(0)).to_be_checked()
     expect(feedback).to_contain_text(verdict(0))
@@ -233,3 +238,19 @@ def test_duplicate_outside_a_space_says_what_it_would_do(app_url, page):
     expect(button).to_have_class(re.compile(r"\bsecondary\b"))
     button.click()
     expect(page.get_by_text("copies the course into your own account")).to_be_visible()
+
+
+def test_markup_typed_into_a_tool_is_shown_as_text(app_url, page):
+    """The training loop's loss box takes any text; its error notice and note quote it."""
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.goto(f"{app_url}/training-loop")
+    loss = page.get_by_role("combobox", name="Loss")
+    loss.fill("<img src=x>")
+    loss.press("Enter")
+    page.get_by_role("button", name="Run", exact=True).click()
+    notice = page.get_by_text("The loss '<img src=x>' does not fit")
+    expect(notice.first).to_be_visible()
+    page.wait_for_timeout(500)
+    expect(page.locator("img[src='x']")).to_have_count(0)
+    assert not [u for u in requests if urlsplit(u).path == "/x"], requests

@@ -26,7 +26,11 @@ def run(page):
 
 
 def code_text(page):
-    return page.locator(".training-loop-code .cm-content").first
+    """The script box's text. CodeMirror draws only the lines near the screen, and the script
+    sits below the plots: bring it to the middle of the screen first."""
+    code = page.locator(".training-loop-code .cm-content").first
+    code.evaluate("e => e.scrollIntoView({block: 'center'})")
+    return code
 
 
 def test_run_streams_the_loss_and_draws_the_fit(app_url, page):
