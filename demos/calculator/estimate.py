@@ -25,6 +25,8 @@ from demos.calculator.advice import (
     goal_hours,
 )
 from demos.calculator.compute import (
+    HOST_SECONDS_PER_FORWARD_OP,
+    HOST_SECONDS_PER_STEP,
     compute_parameters,
     compute_precision,
     dataset_tokens,
@@ -150,8 +152,10 @@ def _formula(job: ModelJob, arch: Architecture, gpu: tables.GpuSpec, timing: dic
     )
     if timing["bound"] == "host":
         lines.append(
-            f"host floor per step = {timing['host']:.3g} s: the GPU waits for Python to launch "
-            "the kernels (small model): the step takes the host's time"
+            f"host time per step = {HOST_SECONDS_PER_STEP * 1e3:.2f} ms + "
+            f"{timing['forward_operations']:,.0f} forward operations x "
+            f"{HOST_SECONDS_PER_FORWARD_OP * 1e6:.1f} us = {timing['host']:.3g} s: the GPU waits for "
+            "Python to dispatch the kernels (small model): the step takes the host's time"
         )
     if job.gpus > 1:
         lines.append(
