@@ -148,10 +148,14 @@ def target_tokens(job: ModelJob) -> float:
 
 
 def compute_parameters(job: ModelJob, arch: Architecture | None = None) -> tuple[float, float]:
-    """(N of the encoder or the whole decoder-only/encoder model, N of the decoder) that multiply.
+    """(N that multiplies every source token, N that multiplies every target token).
 
-    For an encoder-decoder, the multiplying parameters are shared in proportion to the layers'
-    weights (a decoder layer adds cross-attention); the output layer goes with the decoder.
+    A decoder-only or encoder model has one stream of tokens: (N, 0). An encoder-decoder runs its
+    encoder over the source; each decoder layer runs its self-attention, its cross-attention's query
+    and output projections and its MLP over the target, but the cross-attention's key and value
+    projections over the encoder's output, i.e. over the source tokens (Vaswani et al. 2017, section
+    3.2.3; transformers' T5Attention and BartAttention project ``key_value_states``). The output
+    layer goes with the target. The multiplying parameters are shared in proportion to these weights.
     """
     arch = arch or architecture_of(job)
     n = matmul_parameters(job, arch)
@@ -161,9 +165,10 @@ def compute_parameters(job: ModelJob, arch: Architecture | None = None) -> tuple
     attention = 2 * h * h + 2 * h * kv
     mlp = (3 if arch.gated_mlp else 2) * h * arch.mlp_width
     encoder = arch.layers * (attention + mlp)
-    decoder = arch.decoder_layers * (2 * attention + mlp)
+    cross_keys_values = arch.decoder_layers * 2 * h * kv
+    decoder = arch.decoder_layers * (2 * attention + mlp) - cross_keys_values
     head = arch.vocab * h if has_lm_head(job) else 0
-    share = encoder / (encoder + decoder + head)
+    share = (encoder + cross_keys_values) / (encoder + cross_keys_values + decoder + head)
     return n * share, n * (1 - share)
 
 
@@ -172,22 +177,32 @@ def attention_flops_per_token(arch: Architecture, context: float) -> float:
     return 2.0 * arch.layers * context * arch.hidden
 
 
+def attention_flops(job: ModelJob, arch: Architecture | None = None) -> dict[str, float]:
+    """Forward-pass FLOPs of the attention scores over one epoch, by stack (Kaplan's 2·n_ctx·d per
+    token and layer): ``encoder`` (or the only stack) over the source tokens, each attending to the
+    source; for an encoder-decoder ``decoder`` (each target token attends to the targets) and
+    ``cross`` (each target token attends to the encoder's output: the source length)."""
+    arch = arch or architecture_of(job)
+    source = dataset_tokens(job)
+    target = target_tokens(job)
+    context = min(job.tokens_per_example or job.sequence_length, job.sequence_length)
+    parts = {"encoder": attention_flops_per_token(arch, context) * source}
+    if target:
+        decoder_context = job.target_length or context
+        parts["decoder"] = 2.0 * arch.decoder_layers * decoder_context * arch.hidden * target
+        parts["cross"] = 2.0 * arch.decoder_layers * context * arch.hidden * target
+    return parts
+
+
 def training_flops(job: ModelJob, arch: Architecture | None = None) -> float:
-    """Total FLOPs over all epochs: k·N·D plus the attention term (x k/2 for the backward pass)."""
+    """Total FLOPs over all epochs: k·(N_source·D_source + N_target·D_target) plus the attention
+    scores (x k/2: the backward pass costs twice the forward, as for the weights)."""
     arch = arch or architecture_of(job)
     k = flops_per_parameter_token(job)
     n_source, n_target = compute_parameters(job, arch)
     source = dataset_tokens(job)
     target = target_tokens(job)
-    context = min(job.tokens_per_example or job.sequence_length, job.sequence_length)
-    attention = attention_flops_per_token(arch, context) * (k / 2) * source
-    if target:
-        # Each decoder token attends to the targets (its self-attention) and to the source (the
-        # cross-attention over the encoder's output): Kaplan's term with both contexts.
-        decoder_context = job.target_length or context
-        attention += (
-            2.0 * arch.decoder_layers * (decoder_context + context) * arch.hidden * (k / 2) * target
-        )
+    attention = sum(attention_flops(job, arch).values()) * (k / 2)
     return (k * (n_source * source + n_target * target) + attention) * job.epochs
 
 

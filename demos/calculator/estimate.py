@@ -27,6 +27,7 @@ from demos.calculator.advice import (
 from demos.calculator.compute import (
     HOST_SECONDS_PER_FORWARD_OP,
     HOST_SECONDS_PER_STEP,
+    attention_flops,
     compute_parameters,
     compute_precision,
     dataset_tokens,
@@ -136,9 +137,21 @@ def _formula(job: ModelJob, arch: Architecture, gpu: tables.GpuSpec, timing: dic
     flops = training_flops(job, arch)
     if n_target:
         t = target_tokens(job)
+        parts = attention_flops(job, arch)
         lines.append(
-            f"C = k x (N_enc x D + N_dec x D_target) x epochs + attention = {k:g} x ({n_source:.3g} x {d:.3g} "
-            f"+ {n_target:.3g} x {t:.3g}) x {job.epochs:g} + attention = {flops:.3g} FLOPs"
+            f"N_source = {n_source:.3g} (the encoder, and each decoder layer's cross-attention keys "
+            f"and values, computed from the encoder's output) x D = {d:.3g} source tokens; "
+            f"N_target = {n_target:.3g} (the rest of the decoder and the output layer) x "
+            f"D_target = {t:.3g} target tokens"
+        )
+        lines.append(
+            f"attention scores (forward) = encoder {parts['encoder']:.3g} + decoder "
+            f"{parts['decoder']:.3g} + cross-attention {parts['cross']:.3g} FLOPs, x k/2 for training"
+        )
+        lines.append(
+            f"C = k x (N_source x D + N_target x D_target) x epochs + attention = {k:g} x "
+            f"({n_source:.3g} x {d:.3g} + {n_target:.3g} x {t:.3g}) x {job.epochs:g} + attention "
+            f"= {flops:.3g} FLOPs"
         )
     else:
         lines.append(

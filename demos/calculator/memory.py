@@ -302,24 +302,39 @@ def _head_bytes(job: ModelJob, arch: Architecture) -> tuple[float, float]:
     return per_token * tokens, head_gradient
 
 
+def activation_parts(job: ModelJob, arch: Architecture) -> dict[str, float]:
+    """Saved activations of one micro-batch by where they come from, bytes (all layers of a stack):
+    ``encoder`` (or the only stack): its layers over the source tokens; for an encoder-decoder
+    ``decoder``: its layers over the target tokens (self-attention, cross-attention's query side, MLP)
+    and ``cross_keys_values``: the keys and values each decoder layer computes from the encoder's
+    output, one per *source* token (CROSS_ATTENTION)."""
+    source, target = _tokens(job)
+    encoder_layer = activation_bytes_per_token(arch, job) * source + self_attention_bytes(
+        arch, job, source, job.sequence_length
+    )
+    parts = {"encoder": encoder_layer * arch.layers}
+    if arch.kind == "encoder-decoder":
+        decoder_layer = activation_bytes_per_token(
+            arch, job, decoder=True
+        ) * target + self_attention_bytes(
+            arch, job, target, job.target_length or job.sequence_length
+        )
+        cross = CROSS_ATTENTION[_variant(job)][1] * arch.hidden * source
+        parts["decoder"] = decoder_layer * arch.decoder_layers
+        parts["cross_keys_values"] = cross * arch.decoder_layers
+    return parts
+
+
 def _stack_activations(job: ModelJob, arch: Architecture) -> tuple[float, float, float]:
     """(all layers' saved activations, one layer's (the largest), checkpointed inputs), per micro-batch."""
     source, target = _tokens(job)
-    source_length = job.sequence_length
-    encoder_layer = activation_bytes_per_token(arch, job) * source + self_attention_bytes(
-        arch, job, source, source_length
-    )
-    if arch.kind != "encoder-decoder":
-        kept = CHECKPOINT_BYTES_PER_H[_variant(job)[0]] * arch.hidden * source
-        return encoder_layer * arch.layers, encoder_layer, kept * arch.layers
-    target_length = job.target_length or job.sequence_length
-    decoder_layer = (
-        activation_bytes_per_token(arch, job, decoder=True) * target
-        + CROSS_ATTENTION[_variant(job)][1] * arch.hidden * source
-        + self_attention_bytes(arch, job, target, target_length)
-    )
+    parts = activation_parts(job, arch)
     kept_per_h = CHECKPOINT_BYTES_PER_H[_variant(job)[0]] * arch.hidden
-    total = encoder_layer * arch.layers + decoder_layer * arch.decoder_layers
+    encoder_layer = parts["encoder"] / max(1, arch.layers)
+    if arch.kind != "encoder-decoder":
+        return parts["encoder"], encoder_layer, kept_per_h * source * arch.layers
+    decoder_layer = (parts["decoder"] + parts["cross_keys_values"]) / max(1, arch.decoder_layers)
+    total = sum(parts.values())
     kept = kept_per_h * (source * arch.layers + target * arch.decoder_layers)
     return total, max(encoder_layer, decoder_layer), kept
 
