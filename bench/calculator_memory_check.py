@@ -75,6 +75,8 @@ def make_config(family: str, shape: dict):
         return transformers.BertConfig(**shape)
     if family == "t5":
         return transformers.T5Config(**{"decoder_start_token_id": 0, "pad_token_id": 0, **shape})
+    if family == "bart":
+        return transformers.BartConfig(**{"decoder_start_token_id": 2, "pad_token_id": 1, **shape})
     raise ValueError(family)
 
 
@@ -95,6 +97,7 @@ LORA_TARGETS = {
     "gpt2": ["c_attn"],
     "bert": ["query", "key", "value"],
     "t5": ["q", "k", "v", "o"],
+    "bart": ["q_proj", "k_proj", "v_proj", "out_proj"],
 }
 
 
@@ -261,6 +264,19 @@ SMALL = {
         vocab_size=8000,
         feed_forward_proj="gated-gelu",
     ),
+    # BART: post-norm encoder-decoder, GELU, learned positions, no position bias (held out: the
+    # calculator reads it as an encoder-decoder of the t5 recipe).
+    "bart": dict(
+        d_model=512,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=8,
+        decoder_attention_heads=8,
+        encoder_ffn_dim=2048,
+        decoder_ffn_dim=2048,
+        vocab_size=8000,
+        max_position_embeddings=1024,
+    ),
 }
 T5_TOKENS = dict(seq=512, batch=16, target=128)
 QUICK_CASES = [
@@ -283,6 +299,8 @@ QUICK_CASES = [
         **T5_TOKENS,
     ),
     Case("Flan-T5-style seq2seq", "t5", SMALL["flan-t5"], "seq2seq", **T5_TOKENS),
+    Case("BART-style seq2seq", "bart", SMALL["bart"], "seq2seq", **T5_TOKENS),
+    Case("BART-style LoRA", "bart", SMALL["bart"], "seq2seq", method="lora", **T5_TOKENS),
     Case(
         "Flan-T5-style LoRA, transformers 5.17",
         "t5",

@@ -75,11 +75,12 @@ HOST_SECONDS_PER_FORWARD_OP = 67.6e-6
 # Forward ATen operations per layer, counted by the same script (transformers 5.24, bf16 autocast,
 # full fine-tune, CUDA's kernels: a fused attention is one operation) with each family's usual MLP
 # and dropout: llama (SmolLM2), gpt (GPT-2), bert (BERT), t5 (T5's encoder layer, relu, fused
-# attention; its decoder layer adds cross-attention). Outside the layers: embeddings, final norm,
-# head, loss.
-FORWARD_OPS_PER_LAYER = {"llama": 50, "gpt": 33, "bert": 30, "t5": 39}
-FORWARD_OPS_PER_DECODER_LAYER = 68
-FORWARD_OPS_OUTSIDE_LAYERS = {"llama": 24, "gpt": 19, "bert": 20, "t5": 74}
+# attention; its decoder layer adds cross-attention), bart (BART base: torch's LayerNorm is one
+# operation where T5's RMSNorm, written in Python with fp32 casts, is several). Outside the layers:
+# embeddings (and T5's relative position buckets), final norm, head, loss.
+FORWARD_OPS_PER_LAYER = {"llama": 50, "gpt": 33, "bert": 30, "t5": 39, "bart": 30}
+FORWARD_OPS_PER_DECODER_LAYER = {"t5": 68, "bart": 49}
+FORWARD_OPS_OUTSIDE_LAYERS = {"llama": 24, "gpt": 19, "bert": 20, "t5": 74, "bart": 34}
 # Each family's usual MLP: (gated, fused activation). A gate adds a projection and a product (~4
 # operations); gelu_new's five element-wise steps and their fp32 casts ~7 more than a fused activation
 # (T5 relu -> Flan-T5 gated-gelu counted +11).
@@ -88,6 +89,7 @@ USUAL_MLP = {
     "gpt": (False, False),
     "bert": (False, True),
     "t5": (False, True),
+    "bart": (False, True),
 }
 GATE_OPS = 4
 UNFUSED_ACTIVATION_OPS = 7
@@ -292,7 +294,8 @@ def forward_operations(job: ModelJob, arch: Architecture) -> float:
         per_layer += MATH_ATTENTION_OPS
     total = FORWARD_OPS_OUTSIDE_LAYERS[recipe] + per_layer * arch.layers
     if arch.decoder_layers:
-        extra = FORWARD_OPS_PER_DECODER_LAYER - FORWARD_OPS_PER_LAYER["t5"]
+        style = recipe if recipe in FORWARD_OPS_PER_DECODER_LAYER else "t5"
+        extra = FORWARD_OPS_PER_DECODER_LAYER[style] - FORWARD_OPS_PER_LAYER[style]
         decoder = per_layer + extra + LORA_OPS_PER_ADAPTER * adapters  # cross-attention's adapters
         if job.method == "qlora":
             decoder += QLORA_OPS_PER_LINEAR * 4

@@ -59,7 +59,9 @@ class Architecture:
     ``family`` picks the activation-memory recipe in memory.py: "llama" (pre-RMSNorm, gated MLP,
     no dropout: Llama, Mistral, Qwen, Gemma, Phi-3, SmolLM), "gpt" (pre-LayerNorm, GeLU, dropout:
     GPT-2, GPT-Neo, OPT), "bert" (post-LayerNorm encoder: BERT, RoBERTa, MiniLM, DistilBERT), "t5"
-    (encoder-decoder, RMSNorm: T5, Flan-T5, mT5, BART). Empty: chosen from ``kind`` and ``gated_mlp``.
+    (encoder-decoder, RMSNorm written in Python, relative position bias: T5, Flan-T5, mT5), "bart"
+    (encoder-decoder, torch's LayerNorm, learned or sinusoidal positions: BART, mBART, Pegasus,
+    Marian). Empty: chosen from ``kind`` and ``gated_mlp``.
     """
 
     layers: int

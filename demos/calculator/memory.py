@@ -101,6 +101,10 @@ LAYER_COEFFS: dict[str, dict[tuple[str, str], tuple[float, float]]] = {
         ("frozen", "fp32"): (14, 8),
     },
 }
+# BART-style encoder-decoders (nn.LayerNorm, no position bias) keep what T5's layers keep, within
+# MemTracker's count with CUDA's kernels emulated (bench/calculator_memory_check.py, 2 + 2 layers of
+# 512, 16 x 512 -> 128: +13% full fine-tune, +2% LoRA; T5's RMSNorm upcasts are the extra).
+LAYER_COEFFS["bart"] = LAYER_COEFFS["t5"]
 # Under full mixed precision each MLP input projection also keeps its own 16-bit cast of the
 # normalised input: 2h per projection, 2 projections in a gated MLP (gate, up), 1 in a plain one.
 # So Llama's measured 30h + 4kv is 26 + 4 (its two casts), GPT-2's and BERT's 24h is 18 + 4 + 2.
@@ -141,9 +145,9 @@ CROSS_ATTENTION = {
     ("frozen", "fp32"): (8.0, 8.0),
 }
 # Dropout on a GPU keeps a 1-byte mask per element (torch native_dropout): per layer, gpt and bert
-# drop the attention and MLP outputs (2h), T5 also the MLP's inner activations (+1i), its decoder
-# the cross-attention output (+1h). Llama-style models train without dropout.
-DROPOUT_SITES = {"gpt": (2, 0), "bert": (2, 0), "t5": (2, 1), "llama": (0, 0)}
+# drop the attention and MLP outputs (2h), T5 also the MLP's inner activations (+1i; BART's
+# activation_dropout is 0 by default), a decoder the cross-attention output (+1h). Llama-style models train without dropout.
+DROPOUT_SITES = {"gpt": (2, 0), "bert": (2, 0), "t5": (2, 1), "bart": (2, 0), "llama": (0, 0)}
 # How the attention runs. LAYER_COEFFS count a fused kernel (FlashAttention, memory-efficient or
 # cuDNN, what PyTorch's SDPA picks on a GPU), which keeps q, k, v and its output, never the scores
 # (Dao et al. 2022, section 3.1). A model that adds a bias to the scores passes it as SDPA's mask: T5's

@@ -94,10 +94,10 @@ FAMILY_OF_MODEL_TYPE = {
     "t5": "t5",
     "mt5": "t5",
     "umt5": "t5",
-    "bart": "t5",
-    "mbart": "t5",
-    "pegasus": "t5",
-    "marian": "t5",
+    "bart": "bart",
+    "mbart": "bart",
+    "pegasus": "bart",
+    "marian": "bart",
 }
 GATED_ACTIVATIONS = ("silu", "swiglu", "swish", "geglu", "reglu")
 
@@ -139,7 +139,7 @@ def architecture_from_config(cfg: dict) -> Architecture | None:
     encoder_decoder = (
         bool(cfg.get("is_encoder_decoder"))
         or model_type in FAMILY_OF_MODEL_TYPE
-        and (FAMILY_OF_MODEL_TYPE[model_type] == "t5")
+        and (FAMILY_OF_MODEL_TYPE[model_type] in ("t5", "bart"))
     )
     decoder_layers = 0
     if encoder_decoder:

@@ -193,7 +193,7 @@ def test_forward_operations_follow_layers_not_lengths():
     added_decoder = forward_operations(job, more_decoder) - ops
     added_encoder = forward_operations(job, more_encoder) - ops
     # A decoder layer adds the cross-attention's operations on top of an encoder layer's.
-    extra = FORWARD_OPS_PER_DECODER_LAYER - FORWARD_OPS_PER_LAYER["t5"]
+    extra = FORWARD_OPS_PER_DECODER_LAYER["t5"] - FORWARD_OPS_PER_LAYER["t5"]
     assert added_decoder == pytest.approx(added_encoder + extra)
     assert host_seconds_per_step(job, more_decoder) > host_seconds_per_step(job, more_encoder)
 
@@ -205,3 +205,23 @@ def test_lora_adds_operations_per_adapter_in_both_stacks():
     # 4 adapters in each encoder layer, 8 (self + cross) in each decoder layer.
     per_adapter = (lora - full) / (4 * arch.layers + 8 * arch.decoder_layers)
     assert per_adapter == pytest.approx(6)
+
+
+def test_bart_is_an_encoder_decoder_with_its_own_operations():
+    """BART (and mBART, Pegasus, Marian) run torch's LayerNorm, one operation, where T5's RMSNorm is
+    several written in Python: per layer they dispatch fewer operations (counted by
+    bench/calculator_host_check.py), and they have no relative position bias."""
+    transformers = pytest.importorskip("transformers")
+    from demos.calculator.model_size import architecture_from_config
+
+    config = transformers.BartConfig(
+        d_model=768, encoder_layers=6, decoder_layers=6, encoder_ffn_dim=3072, vocab_size=50265
+    ).to_dict()
+    bart = architecture_from_config(config)
+    assert (bart.kind, bart.family, bart.position_bias) == ("encoder-decoder", "bart", False)
+    job = seq2seq(arch=bart, parameters=139_420_416, transformers_version="5.17")
+    t5_like = dataclasses.replace(bart, family="t5")
+    assert forward_operations(job, bart) < 0.8 * forward_operations(job, t5_like)
+    # Only T5's bias sends the attention down the math path: BART keeps no scores on any release.
+    plain = activation_parts(job, bart)
+    assert plain == activation_parts(dataclasses.replace(job, transformers_version=None), bart)
