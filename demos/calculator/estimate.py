@@ -139,14 +139,16 @@ def _formula(job: ModelJob, arch: Architecture, gpu: tables.GpuSpec, timing: dic
         t = target_tokens(job)
         parts = attention_flops(job, arch)
         lines.append(
-            f"N_source = {n_source:.3g} (the encoder, and each decoder layer's cross-attention keys "
-            f"and values, computed from the encoder's output) x D = {d:.3g} source tokens; "
-            f"N_target = {n_target:.3g} (the rest of the decoder and the output layer) x "
-            f"D_target = {t:.3g} target tokens"
+            f"N_source = {n_source:.3g} x D = {d:.3g} source tokens "
+            "(encoder + cross-attention keys/values)"
         )
         lines.append(
-            f"attention scores (forward) = encoder {parts['encoder']:.3g} + decoder "
-            f"{parts['decoder']:.3g} + cross-attention {parts['cross']:.3g} FLOPs, x k/2 for training"
+            f"N_target = {n_target:.3g} x D_target = {t:.3g} target tokens "
+            "(rest of the decoder + output layer)"
+        )
+        lines.append(
+            f"attention (forward) = encoder {parts['encoder']:.3g} + decoder "
+            f"{parts['decoder']:.3g} + cross {parts['cross']:.3g} FLOPs, x k/2"
         )
         lines.append(
             f"C = k x (N_source x D + N_target x D_target) x epochs + attention = {k:g} x "
