@@ -140,6 +140,48 @@ SHAPES = {
             tie_word_embeddings=False,
         ),
     ),
+    # Round 3, held out from every fit: other encoder-decoders and shapes than the ones the seq2seq
+    # fix was checked on (T5 small and large, BART base: post-norm, GELU, no position bias).
+    "t5-small": (
+        "t5",
+        dict(
+            d_model=512,
+            d_ff=2048,
+            d_kv=64,
+            num_heads=8,
+            num_layers=6,
+            num_decoder_layers=6,
+            vocab_size=32128,
+            feed_forward_proj="relu",
+        ),
+    ),
+    "t5-large": (
+        "t5",
+        dict(
+            d_model=1024,
+            d_ff=4096,
+            d_kv=64,
+            num_heads=16,
+            num_layers=24,
+            num_decoder_layers=24,
+            vocab_size=32128,
+            feed_forward_proj="relu",
+        ),
+    ),
+    "bart-base": (
+        "bart",
+        dict(
+            d_model=768,
+            encoder_layers=6,
+            decoder_layers=6,
+            encoder_attention_heads=12,
+            decoder_attention_heads=12,
+            encoder_ffn_dim=3072,
+            decoder_ffn_dim=3072,
+            vocab_size=50265,
+            max_position_embeddings=1024,
+        ),
+    ),
 }
 
 # name, shape, task, method, sequence length, batch, gradient checkpointing, target length (seq2seq)
@@ -163,6 +205,13 @@ JOBS = [
     ("T5 base full, 512 -> 128", "t5-base", "seq2seq", "full", 512, 16, False, 128),
     ("Flan-T5 base full, 512 -> 128", "flan-t5-base", "seq2seq", "full", 512, 16, False, 128),
     ("Flan-T5 base LoRA, 512 -> 128", "flan-t5-base", "seq2seq", "lora", 512, 16, False, 128),
+    # Round 3 (held out: see SHAPES).
+    ("T5 small full, 256 -> 64 x 32", "t5-small", "seq2seq", "full", 256, 32, False, 64),
+    ("T5 large full, 512 -> 128 x 8", "t5-large", "seq2seq", "full", 512, 8, False, 128),
+    ("Flan-T5 base full, 1024 -> 256 x 8", "flan-t5-base", "seq2seq", "full", 1024, 8, False, 256),
+    ("Flan-T5 base full + checkpointing", "flan-t5-base", "seq2seq", "full", 512, 32, True, 128),
+    ("BART base full, 512 -> 128 x 16", "bart-base", "seq2seq", "full", 512, 16, False, 128),
+    ("BART base LoRA, 1024 -> 128 x 16", "bart-base", "seq2seq", "lora", 1024, 16, False, 128),
 ]
 SMOKE_SHAPES = {
     "llama": dict(
@@ -191,12 +240,24 @@ SMOKE_SHAPES = {
         num_decoder_layers=2,
         vocab_size=500,
     ),
+    "bart": dict(
+        d_model=64,
+        encoder_layers=2,
+        decoder_layers=2,
+        encoder_attention_heads=4,
+        decoder_attention_heads=4,
+        encoder_ffn_dim=128,
+        decoder_ffn_dim=128,
+        vocab_size=500,
+        max_position_embeddings=128,
+    ),
 }
 LORA_TARGETS = {
     "llama": ["q_proj", "k_proj", "v_proj", "o_proj"],
     "gpt2": ["c_attn"],
     "bert": ["query", "key", "value"],
     "t5": ["q", "k", "v", "o"],
+    "bart": ["q_proj", "k_proj", "v_proj", "out_proj"],
 }
 
 
@@ -209,6 +270,8 @@ def make_config(family: str, shape: dict):
         return transformers.GPT2Config(**shape, pad_token_id=0)
     if family == "bert":
         return transformers.BertConfig(**shape)
+    if family == "bart":
+        return transformers.BartConfig(**shape, decoder_start_token_id=2, pad_token_id=1)
     return transformers.T5Config(**shape, decoder_start_token_id=0, pad_token_id=0)
 
 
@@ -338,8 +401,10 @@ def _config_of(measured: dict) -> dict:
 
 
 def predict(measured: dict, gpu: str = "H100") -> dict:
-    """The calculator's estimate for the measured job (same shape, read from its config; same GPU)."""
-    arch = architecture_from_config(_config_of(measured))
+    """The calculator's estimate for the measured job (same shape, read from its config; same GPU;
+    the transformers release that ran it, which its config records)."""
+    config = _config_of(measured)
+    arch = architecture_from_config(config)
     steps = 1000
     job = ModelJob(
         parameters=measured["parameters"],
@@ -357,6 +422,7 @@ def predict(measured: dict, gpu: str = "H100") -> dict:
         architecture=arch,
         task=measured.get("task", ""),
         target_length=measured.get("target_length"),
+        transformers_version=config.get("transformers_version"),
     )
     result = estimate(job)
     k = flops_per_parameter_token(job)
@@ -426,7 +492,9 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--budget-s", type=float, default=390.0, help="skip jobs once this many seconds are spent"
     )
-    parser.add_argument("--only", help="run only jobs whose name contains this text")
+    parser.add_argument(
+        "--only", help="run only jobs whose name contains this text (several: comma-separated)"
+    )
     args = parser.parse_args(argv)
     if args.from_json:
         saved = json.loads(args.from_json.read_text())
@@ -441,7 +509,8 @@ def main(argv=None) -> int:
     print(device, flush=True)
     started = time.perf_counter()
     measurements = []
-    jobs = [j for j in JOBS if not args.only or args.only in j[0]]
+    wanted = [part.strip() for part in (args.only or "").split(",") if part.strip()]
+    jobs = [j for j in JOBS if not wanted or any(part in j[0] for part in wanted)]
     for job in jobs:
         if time.perf_counter() - started > args.budget_s:
             print(f"{job[0]}: skipped (time budget of {args.budget_s:g} s spent)", flush=True)

@@ -7,8 +7,8 @@ Pure functions, no Gradio. Sources beside each constant (EleutherAI cookbook sty
   the attention scores; the backward pass twice the forward. The input embedding is a lookup and
   does not count; a tied output layer does (it multiplies). k·N·D is the familiar summary.
 * Time: C / (peak x MFU x eta) per optimizer step, but never less than the time the host needs to
-  launch the step's kernels (small models, see HOST_SECONDS_PER_LAYER), plus the communication the
-  GPUs cannot hide behind their compute.
+  dispatch the forward pass's operations (small models, see HOST_SECONDS_PER_FORWARD_OP), plus the
+  communication the GPUs cannot hide behind their compute.
 """
 
 from __future__ import annotations
@@ -17,7 +17,12 @@ import math
 
 from demos.calculator import tables
 from demos.calculator.jobs import Architecture, ModelJob, architecture_of
-from demos.calculator.memory import has_lm_head, matmul_parameters, task_of
+from demos.calculator.memory import (
+    UNFUSED_ACTIVATIONS,
+    has_lm_head,
+    matmul_parameters,
+    task_of,
+)
 
 # --- FLOPs ---------------------------------------------------------------------------------------
 FLOPS_PER_PARAMETER_TOKEN: dict[str, float] = {
@@ -54,17 +59,53 @@ INFERENCE_MFU_FACTOR = 1.3
 # its default MFU applies; below it the default is scaled by (width / full_mfu_width)^0.7.
 MFU_WIDTH_EXPONENT = 0.7
 
-# --- Small models: the host's floor ---------------------------------------------------------------
-# PyTorch runs eagerly: Python launches every kernel (~40 per transformer layer forward, ~80 backward,
-# ~10-20 us each with transformers' code). A GPU finishes a small model's kernels faster than the host
-# launches them, so below ~200M parameters a step takes the host's time, whatever the FLOPs. FIELD-NOTES
-# (H100): MiniLM-L6 (6 layers, 22M) trains at 3,357 samples/s at batch 64 x 128 = 19 ms a step, when its
-# FLOPs take ~3 ms: ~2.2 ms per layer and ~6 ms per step (embedding, loss, optimizer, data). LoRA
-# launches more kernels per layer (adapters), checkpointing re-runs the forward, inference skips backward.
-HOST_SECONDS_PER_LAYER = 0.0022
-HOST_SECONDS_PER_STEP = 0.006
-HOST_FACTOR = {"full": 1.0, "lora": 1.3, "qlora": 1.5, "inference": 0.35}
-CHECKPOINT_HOST_FACTOR = 1.33
+# --- Small models: the host's time ------------------------------------------------------------------
+# PyTorch runs eagerly: Python walks each module's forward and dispatches one ATen operation at a time
+# (transformers' module code around each), and the GPU runs each kernel as it arrives. When the kernels
+# are small the GPU waits for Python, and a step takes the host's time, which grows with the number
+# of operations the forward pass dispatches, whatever the FLOPs or the batch. The backward pass is
+# issued by the autograd engine in C++ and adds no measurable host time.
+# Measured (bench/calculator_host_check.py): the nine host-bound jobs of the H200 round 2 (MiniLM,
+# BERT, SmolLM2 at batch 2 and 16, T5, Flan-T5 full and LoRA, 0.5B LoRA: 16 to 191 ms a step) fit
+# seconds = 2.53 ms + 67.6 us x forward operations within 9% (a second variable for the backward's
+# operations gets -7.5 us: nothing). One host (the H200 machine's CPU, Python 3.12, torch 2.11); a
+# slower CPU (Colab's) takes longer.
+HOST_SECONDS_PER_STEP = 0.00253
+HOST_SECONDS_PER_FORWARD_OP = 67.6e-6
+# Forward ATen operations per layer, counted by the same script (transformers 5.24, bf16 autocast,
+# full fine-tune, CUDA's kernels: a fused attention is one operation) with each family's usual MLP
+# and dropout: llama (SmolLM2), gpt (GPT-2), bert (BERT), t5 (T5's encoder layer, relu, fused
+# attention; its decoder layer adds cross-attention), bart (BART base: torch's LayerNorm is one
+# operation where T5's RMSNorm, written in Python with fp32 casts, is several). Outside the layers:
+# embeddings (and T5's relative position buckets), final norm, head, loss.
+FORWARD_OPS_PER_LAYER = {"llama": 50, "gpt": 33, "bert": 30, "t5": 39, "bart": 30}
+FORWARD_OPS_PER_DECODER_LAYER = {"t5": 68, "bart": 49}
+FORWARD_OPS_OUTSIDE_LAYERS = {"llama": 24, "gpt": 19, "bert": 20, "t5": 74, "bart": 34}
+# Each family's usual MLP: (gated, fused activation). A gate adds a projection and a product (~4
+# operations); gelu_new's five element-wise steps and their fp32 casts ~7 more than a fused activation
+# (T5 relu -> Flan-T5 gated-gelu counted +11).
+USUAL_MLP = {
+    "llama": (True, True),
+    "gpt": (False, False),
+    "bert": (False, True),
+    "t5": (False, True),
+    "bart": (False, True),
+}
+GATE_OPS = 4
+UNFUSED_ACTIVATION_OPS = 7
+# A dropout site is one operation (native_dropout); memory.DROPOUT_SITES says where each family has them.
+# Counted: BERT 30 with dropout, 28 without.
+DROPOUT_OPS_PER_SITE = 1
+# A self-attention on PyTorch's math path (memory.ATTENTION_FUSED_SINCE) instead of one fused kernel:
+# counted +14 per T5 encoder layer and +12 per decoder layer (upcasts, scale, two matmuls, softmax,
+# dropout, casts).
+MATH_ATTENTION_OPS = 13
+# PEFT's LoRA layer: the adapter's input cast, A, B, scaling and the sum (counted: Llama +22 for 4
+# adapters per layer, T5 +23 per encoder layer (4) and +50 per decoder layer (8)).
+LORA_OPS_PER_ADAPTER = 6
+# QLoRA dequantises each 4-bit weight before its matmul (bitsandbytes): one more operation per base
+# linear (not counted here: bitsandbytes needs CUDA).
+QLORA_OPS_PER_LINEAR = 1
 
 # --- Several GPUs -----------------------------------------------------------------------------------
 # Ring all-reduce moves 2(n-1)/n of the data through each GPU's link; all-gather and reduce-scatter
@@ -109,10 +150,14 @@ def target_tokens(job: ModelJob) -> float:
 
 
 def compute_parameters(job: ModelJob, arch: Architecture | None = None) -> tuple[float, float]:
-    """(N of the encoder or the whole decoder-only/encoder model, N of the decoder) that multiply.
+    """(N that multiplies every source token, N that multiplies every target token).
 
-    For an encoder-decoder, the multiplying parameters are shared in proportion to the layers'
-    weights (a decoder layer adds cross-attention); the output layer goes with the decoder.
+    A decoder-only or encoder model has one stream of tokens: (N, 0). An encoder-decoder runs its
+    encoder over the source; each decoder layer runs its self-attention, its cross-attention's query
+    and output projections and its MLP over the target, but the cross-attention's key and value
+    projections over the encoder's output, i.e. over the source tokens (Vaswani et al. 2017, section
+    3.2.3; transformers' T5Attention and BartAttention project ``key_value_states``). The output
+    layer goes with the target. The multiplying parameters are shared in proportion to these weights.
     """
     arch = arch or architecture_of(job)
     n = matmul_parameters(job, arch)
@@ -122,9 +167,10 @@ def compute_parameters(job: ModelJob, arch: Architecture | None = None) -> tuple
     attention = 2 * h * h + 2 * h * kv
     mlp = (3 if arch.gated_mlp else 2) * h * arch.mlp_width
     encoder = arch.layers * (attention + mlp)
-    decoder = arch.decoder_layers * (2 * attention + mlp)
+    cross_keys_values = arch.decoder_layers * 2 * h * kv
+    decoder = arch.decoder_layers * (2 * attention + mlp) - cross_keys_values
     head = arch.vocab * h if has_lm_head(job) else 0
-    share = encoder / (encoder + decoder + head)
+    share = (encoder + cross_keys_values) / (encoder + cross_keys_values + decoder + head)
     return n * share, n * (1 - share)
 
 
@@ -133,20 +179,32 @@ def attention_flops_per_token(arch: Architecture, context: float) -> float:
     return 2.0 * arch.layers * context * arch.hidden
 
 
+def attention_flops(job: ModelJob, arch: Architecture | None = None) -> dict[str, float]:
+    """Forward-pass FLOPs of the attention scores over one epoch, by stack (Kaplan's 2·n_ctx·d per
+    token and layer): ``encoder`` (or the only stack) over the source tokens, each attending to the
+    source; for an encoder-decoder ``decoder`` (each target token attends to the targets) and
+    ``cross`` (each target token attends to the encoder's output: the source length)."""
+    arch = arch or architecture_of(job)
+    source = dataset_tokens(job)
+    target = target_tokens(job)
+    context = min(job.tokens_per_example or job.sequence_length, job.sequence_length)
+    parts = {"encoder": attention_flops_per_token(arch, context) * source}
+    if target:
+        decoder_context = job.target_length or context
+        parts["decoder"] = 2.0 * arch.decoder_layers * decoder_context * arch.hidden * target
+        parts["cross"] = 2.0 * arch.decoder_layers * context * arch.hidden * target
+    return parts
+
+
 def training_flops(job: ModelJob, arch: Architecture | None = None) -> float:
-    """Total FLOPs over all epochs: k·N·D plus the attention term (x k/2 for the backward pass)."""
+    """Total FLOPs over all epochs: k·(N_source·D_source + N_target·D_target) plus the attention
+    scores (x k/2: the backward pass costs twice the forward, as for the weights)."""
     arch = arch or architecture_of(job)
     k = flops_per_parameter_token(job)
     n_source, n_target = compute_parameters(job, arch)
     source = dataset_tokens(job)
     target = target_tokens(job)
-    context = min(job.tokens_per_example or job.sequence_length, job.sequence_length)
-    attention = attention_flops_per_token(arch, context) * (k / 2) * source
-    if target:
-        decoder_context = job.target_length or context
-        attention += (
-            2.0 * arch.decoder_layers * (2 * decoder_context) * arch.hidden * (k / 2) * target
-        )
+    attention = sum(attention_flops(job, arch).values()) * (k / 2)
     return (k * (n_source * source + n_target * target) + attention) * job.epochs
 
 
@@ -209,12 +267,53 @@ def steps_per_epoch(job: ModelJob) -> float:
     return math.ceil(job.examples / per_step)
 
 
+def forward_operations(job: ModelJob, arch: Architecture) -> float:
+    """ATen operations one forward pass dispatches from Python (see FORWARD_OPS_PER_LAYER)."""
+    from demos.calculator.memory import (
+        DROPOUT_SITES,
+        LORA_TARGETS_PER_LAYER,
+        attention_materialized,
+    )
+
+    recipe = arch.recipe
+    usual_gated, usual_fused = USUAL_MLP[recipe]
+    fused = (arch.activation or "").lower() not in UNFUSED_ACTIVATIONS
+    per_layer = float(FORWARD_OPS_PER_LAYER[recipe])
+    per_layer += GATE_OPS * (int(arch.gated_mlp) - int(usual_gated))
+    per_layer += UNFUSED_ACTIVATION_OPS * (int(not fused) - int(not usual_fused))
+    sites_h, sites_i = DROPOUT_SITES.get(recipe, (0, 0))
+    training_dropout = arch.dropout > 0 and job.method != "inference"
+    if not training_dropout:  # the counts include the family's usual dropout
+        per_layer -= DROPOUT_OPS_PER_SITE * (sites_h + sites_i)
+    linears = 4 + (3 if arch.gated_mlp else 2)
+    adapters = len(LORA_TARGETS_PER_LAYER) if job.method in ("lora", "qlora") else 0
+    per_layer += LORA_OPS_PER_ADAPTER * adapters
+    if job.method == "qlora":
+        per_layer += QLORA_OPS_PER_LINEAR * linears
+    if attention_materialized(arch, job):
+        per_layer += MATH_ATTENTION_OPS
+    total = FORWARD_OPS_OUTSIDE_LAYERS[recipe] + per_layer * arch.layers
+    if arch.decoder_layers:
+        style = recipe if recipe in FORWARD_OPS_PER_DECODER_LAYER else "t5"
+        extra = FORWARD_OPS_PER_DECODER_LAYER[style] - FORWARD_OPS_PER_LAYER[style]
+        decoder = per_layer + extra + LORA_OPS_PER_ADAPTER * adapters  # cross-attention's adapters
+        if job.method == "qlora":
+            decoder += QLORA_OPS_PER_LINEAR * 4
+        if not training_dropout:
+            decoder -= DROPOUT_OPS_PER_SITE  # the cross-attention's output dropout
+        total += decoder * arch.decoder_layers
+    return total
+
+
 def host_seconds_per_step(job: ModelJob, arch: Architecture) -> float:
-    """The host's floor for one step (see HOST_SECONDS_PER_LAYER)."""
-    factor = HOST_FACTOR[job.method]
+    """The host's time for one step: a fixed cost plus the forward pass's operations (HOST_SECONDS_*).
+
+    Gradient checkpointing runs each layer's forward again during the backward pass, from Python.
+    """
+    operations = forward_operations(job, arch)
     if job.gradient_checkpointing and job.method != "inference":
-        factor *= CHECKPOINT_HOST_FACTOR
-    return (HOST_SECONDS_PER_LAYER * arch.total_layers + HOST_SECONDS_PER_STEP) * factor
+        operations += forward_operations(job, arch) - FORWARD_OPS_OUTSIDE_LAYERS[arch.recipe]
+    return HOST_SECONDS_PER_STEP + HOST_SECONDS_PER_FORWARD_OP * operations
 
 
 def link_gbps(gpu: tables.GpuSpec, gpus: int) -> float:
@@ -275,6 +374,7 @@ def step_time(job: ModelJob, gpu: tables.GpuSpec) -> dict:
         "communication": communication,
         "exposed_communication": exposed,
         "bound": "host" if host > compute else "compute",
+        "forward_operations": forward_operations(job, arch),
         "mfu": mfu,
         "precision": precision_key,
         "steps": steps,

@@ -25,6 +25,9 @@ from demos.calculator.advice import (
     goal_hours,
 )
 from demos.calculator.compute import (
+    HOST_SECONDS_PER_FORWARD_OP,
+    HOST_SECONDS_PER_STEP,
+    attention_flops,
     compute_parameters,
     compute_precision,
     dataset_tokens,
@@ -54,6 +57,7 @@ from demos.calculator.jobs import (
     validate_model_job,
 )
 from demos.calculator.memory import (
+    attention_materialized,
     lora_adapter_parameters,
     matmul_parameters,
     memory_breakdown,
@@ -133,9 +137,23 @@ def _formula(job: ModelJob, arch: Architecture, gpu: tables.GpuSpec, timing: dic
     flops = training_flops(job, arch)
     if n_target:
         t = target_tokens(job)
+        parts = attention_flops(job, arch)
         lines.append(
-            f"C = k x (N_enc x D + N_dec x D_target) x epochs + attention = {k:g} x ({n_source:.3g} x {d:.3g} "
-            f"+ {n_target:.3g} x {t:.3g}) x {job.epochs:g} + attention = {flops:.3g} FLOPs"
+            f"N_source = {n_source:.3g} x D = {d:.3g} source tokens "
+            "(encoder + cross-attention keys/values)"
+        )
+        lines.append(
+            f"N_target = {n_target:.3g} x D_target = {t:.3g} target tokens "
+            "(rest of the decoder + output layer)"
+        )
+        lines.append(
+            f"attention (forward) = encoder {parts['encoder']:.3g} + decoder "
+            f"{parts['decoder']:.3g} + cross {parts['cross']:.3g} FLOPs, x k/2"
+        )
+        lines.append(
+            f"C = k x (N_source x D + N_target x D_target) x epochs + attention = {k:g} x "
+            f"({n_source:.3g} x {d:.3g} + {n_target:.3g} x {t:.3g}) x {job.epochs:g} + attention "
+            f"= {flops:.3g} FLOPs"
         )
     else:
         lines.append(
@@ -149,8 +167,10 @@ def _formula(job: ModelJob, arch: Architecture, gpu: tables.GpuSpec, timing: dic
     )
     if timing["bound"] == "host":
         lines.append(
-            f"host floor per step = {timing['host']:.3g} s: the GPU waits for Python to launch "
-            "the kernels (small model): the step takes the host's time"
+            f"host time per step = {HOST_SECONDS_PER_STEP * 1e3:.2f} ms + "
+            f"{timing['forward_operations']:,.0f} forward operations x "
+            f"{HOST_SECONDS_PER_FORWARD_OP * 1e6:.1f} us = {timing['host']:.3g} s: the GPU waits for "
+            "Python to dispatch the kernels (small model): the step takes the host's time"
         )
     if job.gpus > 1:
         lines.append(
@@ -199,10 +219,8 @@ def estimate(job: ModelJob | MeasuredJob) -> Estimate:
             "Inference time assumes batched forward passes (scoring, classification, prompt processing); "
             "token-by-token generation at small batch is limited by memory bandwidth and is slower."
         )
-    if arch.recipe == "t5" and job.method != "inference":
-        notes.append(
-            "Encoder-decoder activations are counted from T5's code, not yet checked on a GPU."
-        )
+    if arch.position_bias and job.method != "inference":
+        notes.append(_attention_note(job, arch))
 
     verdicts: list[GpuVerdict] = []
     for gpu in tables.gpus().values():
@@ -280,6 +298,9 @@ def estimate(job: ModelJob | MeasuredJob) -> Estimate:
             "seconds_per_step": timing["seconds"],
             "steps": timing["steps"],
             "bound_by": timing["bound"],
+            "attention": "math path (scores kept)"
+            if attention_materialized(arch, job)
+            else "fused",
             "communication_seconds_per_step": timing["communication"],
             "lora_adapter_parameters": lora_adapter_parameters(arch, job.lora_rank)
             if job.method in ("lora", "qlora")
@@ -290,6 +311,24 @@ def estimate(job: ModelJob | MeasuredJob) -> Estimate:
         gpus=job.gpus,
         cuts=the_cuts,
         cut_plan=plan_text,
+    )
+
+
+def _attention_note(job: ModelJob, arch) -> str:
+    """T5's relative position bias: which attention kernel runs, and what the other one would cost."""
+    if attention_materialized(arch, job):
+        fused = memory_breakdown(dataclasses.replace(job, transformers_version=None), arch)
+        extra = memory_breakdown(job, arch).total - fused.total
+        return (
+            f"On transformers {job.transformers_version}, T5's attention runs on PyTorch's math path "
+            f"(its position bias reaches the kernel strided) and keeps every score: {extra:.1f} GiB "
+            "of this estimate. transformers 5.20 and later run it fused."
+        )
+    older = memory_breakdown(dataclasses.replace(job, transformers_version="5.19"), arch)
+    extra = older.total - memory_breakdown(job, arch).total
+    return (
+        "T5's attention runs fused with transformers 5.20 or later (assumed). Older releases keep "
+        f"every attention score: {extra:.1f} GiB more on the same job."
     )
 
 

@@ -59,7 +59,9 @@ class Architecture:
     ``family`` picks the activation-memory recipe in memory.py: "llama" (pre-RMSNorm, gated MLP,
     no dropout: Llama, Mistral, Qwen, Gemma, Phi-3, SmolLM), "gpt" (pre-LayerNorm, GeLU, dropout:
     GPT-2, GPT-Neo, OPT), "bert" (post-LayerNorm encoder: BERT, RoBERTa, MiniLM, DistilBERT), "t5"
-    (encoder-decoder, RMSNorm: T5, Flan-T5, mT5, BART). Empty: chosen from ``kind`` and ``gated_mlp``.
+    (encoder-decoder, RMSNorm written in Python, relative position bias: T5, Flan-T5, mT5), "bart"
+    (encoder-decoder, torch's LayerNorm, learned or sinusoidal positions: BART, mBART, Pegasus,
+    Marian). Empty: chosen from ``kind`` and ``gated_mlp``.
     """
 
     layers: int
@@ -76,6 +78,9 @@ class Architecture:
     family: str = ""
     activation: str = ""  # e.g. silu, gelu, gelu_new, relu; "" = the family's usual one
     dropout: float = 0.0  # hidden dropout probability while training
+    # T5-style relative position bias: a learned (heads x query x key) bias added to every
+    # self-attention's scores, which PyTorch's attention kernels take as their mask (memory.py).
+    position_bias: bool = False
 
     @property
     def embedding_parameters(self) -> int:
@@ -137,6 +142,10 @@ class ModelJob:
     num_labels: int = 2  # classification
     gpus: int = 1
     parallelism: str = "ddp"
+    # The transformers release the job runs on ("5.17", "4.46.3"): it decides whether T5's attention
+    # runs fused (memory.py, ATTENTION_FUSED_SINCE). None: a current one. Not a form field: the
+    # GPU check (bench/calculator_gpu_check.py) sets it to the version it measured.
+    transformers_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -482,6 +491,10 @@ def validate_model_job(job: ModelJob) -> ModelJob:
                 f"Tokens per example ({per:g}) exceed the sequence length ({seq:g}): "
                 "longer examples are truncated; raise the sequence length or lower the tokens.",
             )
+    if job.transformers_version is not None:
+        changes["transformers_version"] = ".".join(
+            str(part) for part in release("transformers_version", job.transformers_version)
+        )
     if job.method == "full" and job.precision in ("int8", "4bit"):
         raise InvalidInputError(
             "precision",
@@ -492,6 +505,20 @@ def validate_model_job(job: ModelJob) -> ModelJob:
             "precision", "LoRA on a 4-bit base model is QLoRA: choose the QLoRA method."
         )
     return dataclasses.replace(job, **changes)
+
+
+def release(name: str, value) -> tuple[int, int]:
+    """(major, minor) of a version string such as "5.17.0" or "4.46"; InvalidInputError otherwise."""
+    parts = str(value).strip().lstrip("v").split(".")
+    try:
+        major, minor = int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError:
+        raise InvalidInputError(
+            name, f"{value!r} is not a version number like 5.17 or 4.46.3."
+        ) from None
+    if major < 0 or minor < 0:
+        raise InvalidInputError(name, f"{value!r} is not a version number like 5.17 or 4.46.3.")
+    return major, minor
 
 
 def validate_measured_job(job: MeasuredJob) -> MeasuredJob:

@@ -15,8 +15,10 @@ do) overstates a checkpointed job by ~25%.
 How each number was found: the saved tensors of one transformer layer were counted with
 ``torch.autograd.graph.saved_tensors_hooks`` (transformers 5.24, torch 2.13, CPU; storage
 deduplicated), once per model family and precision, and the peak was checked against PyTorch's own
-``MemTracker`` run under ``FakeTensorMode`` (``bench/calculator_memory_check.py``, no GPU needed) and
-against GPU runs (``bench/calculator_gpu_check.py``, ``bench/results/``). Sources of the parts:
+``MemTracker`` run under ``FakeTensorMode`` with the kernels a CUDA GPU would pick emulated (dropout's
+1-byte masks, autocast's fp32 ops, the attention kernel: ``bench/calculator_cuda_emulation.py``,
+``bench/calculator_memory_check.py``, no GPU needed) and against GPU runs
+(``bench/calculator_gpu_check.py``, ``bench/results/``). Sources of the parts:
 Hugging Face, "Model training anatomy" (weights, gradients, optimizer states); PyTorch's autocast
 documentation (weights stay fp32; the 16-bit casts are cached for the forward pass and saved for
 backward); Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models"
@@ -33,6 +35,7 @@ from demos.calculator.jobs import (
     ModelJob,
     architecture_of,
     default_task,
+    release,
 )
 
 # --- Weights, gradients, optimizer ---------------------------------------------------------------
@@ -68,9 +71,10 @@ LORA_TARGETS_PER_LAYER = ("q", "k", "v", "o")
 #          attention output 2h (also o's input), second residual 4h + norm 4h, MLP input casts.
 #   gpt:   GPT-2: LayerNorm keeps only its input; q, k, v come from one packed matmul (one cast).
 #   bert:  post-LayerNorm encoder (BERT, RoBERTa, MiniLM): as gpt, norms after the residual add.
-#   t5:    encoder layers (decoder layers add CROSS_ATTENTION below). The CPU count of T5 runs its
-#          attention on PyTorch's math path (a float bias mask); the coefficients here are the CUDA
-#          count, where the memory-efficient kernel takes the bias: not yet measured on a GPU.
+#   t5:    encoder layers (decoder layers add CROSS_ATTENTION below), with a fused attention kernel
+#          taking T5's bias (transformers >= 5.20; older ones: see ATTENTION_FUSED_SINCE). Checked by
+#          MemTracker with CUDA's kernels emulated (T5 base 512 -> 128 x 16: 9.38 GiB tracked, 9.32
+#          predicted) and, on the math path, against the H200 (15.20 tracked, 15.31 measured).
 LAYER_COEFFS: dict[str, dict[tuple[str, str], tuple[float, float]]] = {
     "llama": {
         ("full", "mixed"): (26, 4),
@@ -97,18 +101,37 @@ LAYER_COEFFS: dict[str, dict[tuple[str, str], tuple[float, float]]] = {
         ("frozen", "fp32"): (14, 8),
     },
 }
+# BART-style encoder-decoders (nn.LayerNorm, no position bias) keep what T5's layers keep, within
+# MemTracker's count with CUDA's kernels emulated (bench/calculator_memory_check.py, 2 + 2 layers of
+# 512, 16 x 512 -> 128: +13% full fine-tune, +2% LoRA; T5's RMSNorm upcasts are the extra).
+LAYER_COEFFS["bart"] = LAYER_COEFFS["t5"]
 # Under full mixed precision each MLP input projection also keeps its own 16-bit cast of the
 # normalised input: 2h per projection, 2 projections in a gated MLP (gate, up), 1 in a plain one.
 # So Llama's measured 30h + 4kv is 26 + 4 (its two casts), GPT-2's and BERT's 24h is 18 + 4 + 2.
 MLP_INPUT_CAST_BYTES = {("full", "mixed"): 2.0}
-# MLP-width terms (bytes per token per layer, x i). Fused activations (silu, gelu, relu,
-# gelu_pytorch_tanh) keep their input; gelu_new (GPT-2, T5 v1.1's "gated-gelu") is written as five
-# element-wise operations, each keeping a tensor. Frozen down-projections keep no input: -2 (-4 fp32).
+# MLP-width terms (bytes per token per layer, x i), by precision. Fused activations (silu, gelu, relu,
+# gelu_pytorch_tanh) keep their input. gelu_new (GPT-2, T5 v1.1's "gated-gelu") is written as
+# 0.5*x*(1+tanh(c*(x+0.044715*pow(x,3)))), five element-wise operations, each keeping a tensor; and
+# CUDA autocast runs `pow` in fp32 (autocast_mode.cpp, the "fp32" list; the CPU's lacks it), so on a
+# GPU the chain after it is fp32 too: pow's fp32 input 4, tanh 4, 0.5*x 2 (16-bit), 1+tanh 4, then
+# the down projection's 16-bit input 2 (gated: the fp32 gelu output 4 and the up projection's 16-bit
+# output 2 kept by the product). Counted by MemTracker with CUDA's kernels emulated
+# (bench/calculator_memory_check.py), and it is what the H200 measured: GPT-2 medium's 4.3 GiB and
+# Flan-T5's 1.9 GiB that the CPU count (10 and 14 bytes) missed. Frozen down projections keep no
+# input: -2 (-4 fp32).
 MLP_COEFFS = {
-    (True, True): 8.0,  # gated, fused: gate out, silu out, up out, product
-    (True, False): 14.0,  # gated, gelu_new
-    (False, True): 4.0,  # plain, fused: act input + down's input
-    (False, False): 10.0,  # plain, gelu_new
+    "mixed": {
+        (True, True): 8.0,  # gated, fused: gate out, silu out, up out, product (16-bit)
+        (True, False): 22.0,  # gated, gelu_new (fp32 after pow)
+        (False, True): 4.0,  # plain, fused: act input + down's input
+        (False, False): 16.0,  # plain, gelu_new (fp32 after pow)
+    },
+    "fp32": {
+        (True, True): 16.0,
+        (True, False): 28.0,
+        (False, True): 8.0,
+        (False, False): 20.0,
+    },
 }
 UNFUSED_ACTIVATIONS = ("gelu_new", "gelu_fast", "quick_gelu", "gelu_10")
 FROZEN_DOWN_PROJECTION_SAVING = 2.0
@@ -122,9 +145,29 @@ CROSS_ATTENTION = {
     ("frozen", "fp32"): (8.0, 8.0),
 }
 # Dropout on a GPU keeps a 1-byte mask per element (torch native_dropout): per layer, gpt and bert
-# drop the attention and MLP outputs (2h), T5 also the MLP's inner activations (+1i), its decoder
-# the cross-attention output (+1h). Llama-style models train without dropout.
-DROPOUT_SITES = {"gpt": (2, 0), "bert": (2, 0), "t5": (2, 1), "llama": (0, 0)}
+# drop the attention and MLP outputs (2h), T5 also the MLP's inner activations (+1i; BART's
+# activation_dropout is 0 by default), a decoder the cross-attention output (+1h). Llama-style models train without dropout.
+DROPOUT_SITES = {"gpt": (2, 0), "bert": (2, 0), "t5": (2, 1), "bart": (2, 0), "llama": (0, 0)}
+# How the attention runs. LAYER_COEFFS count a fused kernel (FlashAttention, memory-efficient or
+# cuDNN, what PyTorch's SDPA picks on a GPU), which keeps q, k, v and its output, never the scores
+# (Dao et al. 2022, section 3.1). A model that adds a bias to the scores passes it as SDPA's mask: T5's
+# relative position bias (heads x query x key, learned). On CUDA the fused kernels take a mask only if
+# its last dimension is contiguous (PyTorch sdp_utils.cpp, check_last_dim_stride_equals_1_dense).
+# transformers 5.0-5.19 handed T5's bias over strided (permuted from query x key x heads), so every T5
+# self-attention fell back to PyTorch's math path; 5.20.0 made it contiguous
+# (integrations/sdpa_attention.py, create_position_bias_mask). 4.x ran T5's attention eagerly, also
+# materialising the scores. The cross-attention's bias is a contiguous zero tensor: fused throughout.
+ATTENTION_FUSED_SINCE = (5, 20)
+# The math path (aten _scaled_dot_product_attention_math) keeps, per score (query x key x head): the
+# fp32 softmax 4, and with dropout its 1-byte mask and the fp32 dropped probabilities 4 (4 without
+# dropout, the softmax being what the next matmul keeps). It upcasts 16-bit q, k, v to fp32
+# (allow_fp16_bf16_reduction_math_sdp is off by default): 12h per token where a fused kernel keeps 6h.
+MATERIALIZED_SCORE_BYTES = {True: 9.0, False: 4.0}  # keyed by "trained with dropout"
+MATH_QKV_EXTRA_PER_H = {"mixed": 6.0, "fp32": 0.0}
+# A fused kernel with a bias keeps it: under autocast each layer's 16-bit cast of T5's fp32 bias,
+# 2 bytes x heads x query x key per self-attention layer, whatever the batch (in fp32 the one bias is
+# shared by all layers).
+FUSED_BIAS_BYTES = {"mixed": 2.0, "fp32": 0.0}
 # With full recomputation (gradient checkpointing) each layer keeps only its input: the residual
 # stream, fp32 under autocast with fp32 weights (4 bytes), 16-bit on a 16-bit base (Korthikanti et al.
 # 2022, section 4.2; transformers checkpoints whole decoder layers).
@@ -168,7 +211,7 @@ def activation_bytes_per_token(arch: Architecture, job: ModelJob, decoder: bool 
     ch, ckv = LAYER_COEFFS[arch.recipe][variant]
     gated = arch.gated_mlp
     fused = (arch.activation or "").lower() not in UNFUSED_ACTIVATIONS
-    ci = MLP_COEFFS[(gated, fused)] * (2.0 if variant[1] == "fp32" else 1.0)
+    ci = MLP_COEFFS[variant[1]][(gated, fused)]
     if variant[0] == "frozen":
         ci -= FROZEN_DOWN_PROJECTION_SAVING * (2.0 if variant[1] == "fp32" else 1.0)
     ch += MLP_INPUT_CAST_BYTES.get(variant, 0.0) * (2 if gated else 1)
@@ -182,6 +225,27 @@ def activation_bytes_per_token(arch: Architecture, job: ModelJob, decoder: bool 
         # Each adapter keeps its rank-wide intermediate (x·A) for B's gradient: ~3 bytes x rank.
         per_token += 3.0 * job.lora_rank * len(LORA_TARGETS_PER_LAYER)
     return per_token
+
+
+def attention_materialized(arch: Architecture, job: ModelJob) -> bool:
+    """True when the model's self-attention keeps its scores: T5's bias on transformers < 5.20."""
+    if not arch.position_bias or job.transformers_version is None:
+        return False
+    return release("transformers_version", job.transformers_version) < ATTENTION_FUSED_SINCE
+
+
+def self_attention_bytes(arch: Architecture, job: ModelJob, queries: int, keys: int) -> float:
+    """What one self-attention layer keeps beyond LAYER_COEFFS, for ``queries`` tokens of a micro-batch
+    (batch x length) attending to ``keys`` positions each: the scores on the math path, else the bias."""
+    precision = _variant(job)[1]
+    if attention_materialized(arch, job):
+        per_score = MATERIALIZED_SCORE_BYTES[arch.dropout > 0]
+        per_query = arch.heads * keys * per_score + MATH_QKV_EXTRA_PER_H[precision] * arch.hidden
+        return per_query * queries
+    if arch.position_bias:
+        length = queries / max(1, job.batch_size)
+        return FUSED_BIAS_BYTES[precision] * arch.heads * length * keys
+    return 0.0
 
 
 def _tokens(job: ModelJob) -> tuple[int, int]:
@@ -242,19 +306,39 @@ def _head_bytes(job: ModelJob, arch: Architecture) -> tuple[float, float]:
     return per_token * tokens, head_gradient
 
 
+def activation_parts(job: ModelJob, arch: Architecture) -> dict[str, float]:
+    """Saved activations of one micro-batch by where they come from, bytes (all layers of a stack):
+    ``encoder`` (or the only stack): its layers over the source tokens; for an encoder-decoder
+    ``decoder``: its layers over the target tokens (self-attention, cross-attention's query side, MLP)
+    and ``cross_keys_values``: the keys and values each decoder layer computes from the encoder's
+    output, one per *source* token (CROSS_ATTENTION)."""
+    source, target = _tokens(job)
+    encoder_layer = activation_bytes_per_token(arch, job) * source + self_attention_bytes(
+        arch, job, source, job.sequence_length
+    )
+    parts = {"encoder": encoder_layer * arch.layers}
+    if arch.kind == "encoder-decoder":
+        decoder_layer = activation_bytes_per_token(
+            arch, job, decoder=True
+        ) * target + self_attention_bytes(
+            arch, job, target, job.target_length or job.sequence_length
+        )
+        cross = CROSS_ATTENTION[_variant(job)][1] * arch.hidden * source
+        parts["decoder"] = decoder_layer * arch.decoder_layers
+        parts["cross_keys_values"] = cross * arch.decoder_layers
+    return parts
+
+
 def _stack_activations(job: ModelJob, arch: Architecture) -> tuple[float, float, float]:
     """(all layers' saved activations, one layer's (the largest), checkpointed inputs), per micro-batch."""
     source, target = _tokens(job)
-    encoder_layer = activation_bytes_per_token(arch, job) * source
-    if arch.kind != "encoder-decoder":
-        kept = CHECKPOINT_BYTES_PER_H[_variant(job)[0]] * arch.hidden * source
-        return encoder_layer * arch.layers, encoder_layer, kept * arch.layers
-    decoder_layer = (
-        activation_bytes_per_token(arch, job, decoder=True) * target
-        + CROSS_ATTENTION[_variant(job)][1] * arch.hidden * source
-    )
+    parts = activation_parts(job, arch)
     kept_per_h = CHECKPOINT_BYTES_PER_H[_variant(job)[0]] * arch.hidden
-    total = encoder_layer * arch.layers + decoder_layer * arch.decoder_layers
+    encoder_layer = parts["encoder"] / max(1, arch.layers)
+    if arch.kind != "encoder-decoder":
+        return parts["encoder"], encoder_layer, kept_per_h * source * arch.layers
+    decoder_layer = (parts["decoder"] + parts["cross_keys_values"]) / max(1, arch.decoder_layers)
+    total = sum(parts.values())
     kept = kept_per_h * (source * arch.layers + target * arch.decoder_layers)
     return total, max(encoder_layer, decoder_layer), kept
 

@@ -94,10 +94,10 @@ FAMILY_OF_MODEL_TYPE = {
     "t5": "t5",
     "mt5": "t5",
     "umt5": "t5",
-    "bart": "t5",
-    "mbart": "t5",
-    "pegasus": "t5",
-    "marian": "t5",
+    "bart": "bart",
+    "mbart": "bart",
+    "pegasus": "bart",
+    "marian": "bart",
 }
 GATED_ACTIVATIONS = ("silu", "swiglu", "swish", "geglu", "reglu")
 
@@ -139,7 +139,7 @@ def architecture_from_config(cfg: dict) -> Architecture | None:
     encoder_decoder = (
         bool(cfg.get("is_encoder_decoder"))
         or model_type in FAMILY_OF_MODEL_TYPE
-        and (FAMILY_OF_MODEL_TYPE[model_type] == "t5")
+        and (FAMILY_OF_MODEL_TYPE[model_type] in ("t5", "bart"))
     )
     decoder_layers = 0
     if encoder_decoder:
@@ -186,6 +186,8 @@ def architecture_from_config(cfg: dict) -> Architecture | None:
         family=family,
         activation=activation,
         dropout=dropout,
+        # T5, mT5, UMT5, LongT5 and Pix2Struct's text model: relative position buckets.
+        position_bias="relative_attention_num_buckets" in cfg,
     )
 
 
@@ -268,6 +270,7 @@ def from_table(key: str) -> ModelSize:
         family=spec.family,
         activation=spec.activation,
         dropout=spec.dropout,
+        position_bias=spec.position_bias,
     )
     return ModelSize(spec.parameters, arch, "built-in table", spec.name)
 

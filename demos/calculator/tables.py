@@ -93,6 +93,7 @@ class ModelSpec:
     family: str = ""
     activation: str = ""
     dropout: float = 0.0
+    position_bias: bool = False
 
 
 def _read(name: str) -> dict:

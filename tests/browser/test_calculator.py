@@ -151,3 +151,20 @@ def test_embedded_in_another_sites_iframe_the_link_is_the_pages_own(app_url, pag
     link = frame.locator("#calc-link textarea, #calc-link input").first
     expect(link).to_have_value(inner.url)
     assert page.url == "about:blank"  # the embedding page's own address is left alone
+
+
+def test_a_seq2seq_link_shows_the_encoder_decoder_by_parts(app_url, page):
+    """A T5 estimate's arithmetic names what runs over the source and what over the target, the
+    three attention terms, and, for a small model, the host's operations that set its time."""
+    page.goto(
+        f"{app_url}/?tab=calculator&model=flan-t5-base&task=seq2seq&examples=16000&tpe=512"
+        "&seq=512&target=128&batch=16&method=full&gpu=H200"
+    )
+    expect(verdict(page)).to_contain_text("H200", timeout=60_000)
+    expect(page.get_by_text("N_source", exact=False).first).to_be_visible()
+    expect(page.get_by_text("cross-attention keys/values", exact=False).first).to_be_visible()
+    expect(page.get_by_text("forward operations x", exact=False).first).to_be_visible()
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+    SCREENSHOTS.mkdir(exist_ok=True)
+    page.get_by_text("N_source", exact=False).first.scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "calculator_seq2seq_formula.png"))
