@@ -35,6 +35,17 @@ def code_text(page):
 
 def test_run_streams_the_loss_and_draws_the_fit(app_url, page):
     open_lab(page, app_url)
+    page.evaluate(
+        """() => {
+          window.__heard = [];
+          new MutationObserver(() => {
+            for (const region of document.querySelectorAll("[role=status][aria-live]")) {
+              const words = region.textContent.trim();
+              if (words) window.__heard.push(words);
+            }
+          }).observe(document.body, {subtree: true, childList: true, characterData: true});
+        }"""
+    )
     run(page)
     # Intermediate frames arrive while it trains, then the run's summary.
     expect(status(page)).to_contain_text(
@@ -48,6 +59,11 @@ def test_run_streams_the_loss_and_draws_the_fit(app_url, page):
     fit_symbols = page.locator(".training-loop-fit-plot g.mark-symbol path")
     expect(fit_symbols.nth(300)).to_be_attached()
     expect(code_text(page)).to_contain_text("optimizer.zero_grad()")
+    # What a screen reader heard during the run: words, not Gradio's untranslated key
+    # ("common.complete" before app.STATUS_WORDS).
+    page.wait_for_function("window.__heard.some((words) => words !== 'Loading')", timeout=15_000)
+    heard = set(page.evaluate("window.__heard"))
+    assert "Done" in heard and not any("common." in words for words in heard), heard
 
 
 def test_classification_rings_are_drawn_round(app_url, page):
@@ -142,9 +158,14 @@ def test_stop_cancels_a_long_run(app_url, page):
         _set_number(page, label, value)
     expect(code_text(page)).to_contain_text("STEPS = 3000")
     expect(code_text(page)).to_contain_text("HIDDEN_SIZE = 256")
+    stop = page.get_by_role("button", name="Stop", exact=True)
+    stop.scroll_into_view_if_needed()
     run(page)
     expect(status(page)).to_contain_text("Training… step", timeout=RUN_TIMEOUT)
-    page.get_by_role("button", name="Stop").click()
+    # On an idle machine the whole run takes about 3.5 s, and Playwright's checks before a
+    # click (visible, stable, not covered) can take 1-2 s while the plots redraw: the click
+    # event goes straight to the button.
+    stop.dispatch_event("click")
     expect(status(page)).to_contain_text(re.compile(r"Stopped by you after \d+ of 3000 steps"))
     page.wait_for_timeout(1500)  # a run that kept going would have overwritten the status by now
     expect(status(page)).to_contain_text("Stopped by you")
