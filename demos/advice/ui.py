@@ -26,8 +26,8 @@ _unload_registered: weakref.WeakSet = weakref.WeakSet()
 
 
 def _error(message: str) -> gr.Error:
-    """A message for the visitor; demos/logs.py logs it as one line, without a traceback."""
-    return gr.Error(message)
+    """A message for the visitor; the expected failure needs no traceback in the server log."""
+    return gr.Error(message, print_exception=False)
 
 
 def example_posts(count: int = 9) -> list[str]:

@@ -51,8 +51,8 @@ def _label(field_name: str) -> str:
 
 
 def _error(error: InvalidInputError) -> gr.Error:
-    # A learner's typo is not a server fault: demos/logs.py logs it as one line, no traceback.
-    return gr.Error(f"{_label(error.field)}: {error}")
+    # A learner's typo is not a server fault: no traceback in the log (print_exception=False).
+    return gr.Error(f"{_label(error.field)}: {error}", print_exception=False)
 
 
 # --- The API / MCP tool, its signature and docstring generated from FIELDS ---------------------

@@ -75,7 +75,7 @@ def chat_messages(session: LabSession, waiting: str = "") -> list[dict[str, str]
 
 def _learner_error(exc: Exception) -> gr.Error:
     if isinstance(exc, (LabError, LabConfigError)):
-        return gr.Error(str(exc))
+        return gr.Error(str(exc), print_exception=False)
     # Only the class name is logged: an exception's text could carry a URL or a header.
     log.error("lab: unexpected %s", type(exc).__name__)
     return gr.Error(
