@@ -117,6 +117,21 @@ def rejected_reason(exc: BaseException) -> str | None:
     return text if len(text) <= MAX_REASON_CHARS else text[: MAX_REASON_CHARS - 3] + "..."
 
 
+def refused(message: str):
+    """A ``gr.Error`` for input the app itself refuses: one line in the log, never a traceback.
+
+    Gradio prints nothing for an error raised with ``print_exception=False``, so the line is
+    written here; Gradio's own checks and other ``gr.Error``s go through ``_QuietTraceback``.
+    """
+    import gradio as gr
+
+    text = " ".join(str(message).split())
+    if len(text) > MAX_REASON_CHARS:
+        text = text[: MAX_REASON_CHARS - 3] + "..."
+    log.info("rejected input: %s", text)
+    return gr.Error(message, print_exception=False)
+
+
 class _QuietTraceback:
     """Stands in for the ``traceback`` module inside Gradio's request-handling modules."""
 

@@ -14,7 +14,7 @@ import weakref
 
 import gradio as gr
 
-from demos import hub
+from demos import hub, logs
 from demos.advice import background, in_place, inference, search, service
 from demos.advice.config import hide_paths, public_ref, served_classifier, settings
 from demos.advice.dataset import DEFAULT_POSTS, FREE_EVAL_POSTS
@@ -27,7 +27,7 @@ _unload_registered: weakref.WeakSet = weakref.WeakSet()
 
 def _error(message: str) -> gr.Error:
     """A message for the visitor; the expected failure needs no traceback in the server log."""
-    return gr.Error(message, print_exception=False)
+    return logs.refused(message)
 
 
 def example_posts(count: int = 9) -> list[str]:

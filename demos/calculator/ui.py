@@ -12,6 +12,7 @@ import json
 import gradio as gr
 import pandas as pd
 
+from demos import logs
 from demos.calculator import tables
 from demos.calculator.estimate import InvalidInputError, format_hours
 from demos.calculator.fields import (
@@ -51,8 +52,8 @@ def _label(field_name: str) -> str:
 
 
 def _error(error: InvalidInputError) -> gr.Error:
-    # A learner's typo is not a server fault: no traceback in the log (print_exception=False).
-    return gr.Error(f"{_label(error.field)}: {error}", print_exception=False)
+    # A learner's typo is not a server fault: no traceback in the log (logs.refused).
+    return logs.refused(f"{_label(error.field)}: {error}")
 
 
 # --- The API / MCP tool, its signature and docstring generated from FIELDS ---------------------

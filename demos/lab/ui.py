@@ -16,6 +16,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from demos import logs
 from demos.config import settings
 from demos.course import Scenario, load_course
 from demos.lab.backends import send_concurrency
@@ -75,7 +76,7 @@ def chat_messages(session: LabSession, waiting: str = "") -> list[dict[str, str]
 
 def _learner_error(exc: Exception) -> gr.Error:
     if isinstance(exc, (LabError, LabConfigError)):
-        return gr.Error(str(exc), print_exception=False)
+        return logs.refused(str(exc))
     # Only the class name is logged: an exception's text could carry a URL or a header.
     log.error("lab: unexpected %s", type(exc).__name__)
     return gr.Error(

@@ -11,6 +11,7 @@ import math
 import gradio as gr
 import pandas as pd
 
+from demos import logs
 from demos.training_loop import config
 from demos.training_loop.active_runs import ACTIVE_RUNS
 from demos.training_loop.autograd_panel import (
@@ -133,7 +134,7 @@ def _config_from_widgets(*values) -> LoopConfig:
         return _config(*values)
     except ConfigError as err:
         # The message may quote what the visitor typed (the loss box takes any text).
-        raise gr.Error(visitor_text(err, limit=300), print_exception=False) from None
+        raise logs.refused(visitor_text(err, limit=300)) from None
 
 
 def _plotted(values: list[float]) -> list[tuple[int, float]]:
@@ -351,7 +352,7 @@ def stop_run(request: gr.Request = None) -> None:
 def change_task(task: str):
     """The losses that fit a task, with its default selected."""
     if task not in TASKS:
-        raise gr.Error(f"Unknown task '{visitor_text(task)}'.", print_exception=False)
+        raise logs.refused(f"Unknown task '{visitor_text(task)}'.")
     return gr.Dropdown(choices=_loss_choices(task), value=default_loss(task))
 
 
