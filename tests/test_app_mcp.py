@@ -48,13 +48,11 @@ CALLS = [
     ("advice_classify", {"post": ""}, OK),  # the answer's note says the post is empty
     ("advice_classify", {}, "post"),
     ("advice_classify_batch", {"posts": "I am so tired of all of this."}, OK),
-    pytest.param(
+    ("advice_other_task", {"task_name": "sentiment", "post": "I love it"}, OK),
+    (
         "advice_other_task",
-        {"task_name": "sentiment", "post": "I love it"},
-        OK,
-        marks=pytest.mark.xfail(
-            reason="classifier's area: the schema requires model_ref and allows only listed IDs",
-        ),
+        {"post": "I love it", "model_ref": "someone/unlisted"},
+        "someone/unlisted",
     ),
     ("advice_other_task", {"task_name": "astrology", "post": "hi", "model_ref": ""}, "astrology"),
     ("advice_search_hub", {"query": "sentiment"}, Answers("offline")),
@@ -104,12 +102,12 @@ def test_every_public_endpoint_is_a_tool_with_a_description(client, tools, app_u
             assert listed[tools[endpoint]].description, endpoint
 
 
-@pytest.mark.xfail(reason="classifier's area: its event functions have no docstrings")
 def test_every_classifier_tool_has_a_description(client, tools):
     listed = {tool.name: tool for tool in client.list_tools()}
     for endpoint, name in tools.items():
         if endpoint.startswith("advice"):
             assert listed[name].description, endpoint
+            assert not name.startswith("_"), f"{endpoint} is offered to models as {name!r}"
 
 
 @pytest.mark.parametrize(

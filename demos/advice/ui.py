@@ -175,7 +175,17 @@ def _label(scores):
 # ----------------------------------------------------------------------------- events
 
 
-def _classify_one(post: str, request: gr.Request, progress=gr.Progress()):  # noqa: B008
+def classify_post(post: str, request: gr.Request, progress=gr.Progress()):  # noqa: B008
+    """Is this Reddit-style post asking for advice, venting, or neither? Two classifiers answer.
+
+    Args:
+        post: the post's text (cut at ADVICE_MAX_CHARS characters).
+
+    Returns:
+        The verdict in words (or "not sure"), the zero-shot scores, the fine-tuned model's scores,
+        a note (empty post, few known words, another language), and for each side what it is
+        and the code that reproduces it.
+    """
     session = _session(request)
     (outcome,) = service.classify_many([post], [session], progress)
     method = outcome.zero_shot_method or None
@@ -191,8 +201,15 @@ def _classify_one(post: str, request: gr.Request, progress=gr.Progress()):  # no
     )
 
 
-def _classify_batch_event(posts: list[str], request: gr.Request) -> tuple[list, ...]:
-    """Batched endpoint: several visitors' posts in one forward pass per model."""
+def classify_posts(posts: list[str], request: gr.Request) -> tuple[list, ...]:
+    """Classify several posts at once (advice / venting / neither), one forward pass per model.
+
+    Args:
+        posts: the posts' texts.
+
+    Returns:
+        For each post: the verdict in words, the zero-shot scores, the fine-tuned scores, a note.
+    """
     requests = request if isinstance(request, list) else [request] * len(posts)
     outcomes = service.classify_many(posts, [_session(r) for r in requests])
     return (
@@ -247,9 +264,12 @@ def _on_load(request: gr.Request):
     )
 
 
-def _fine_tune(request: gr.Request, profile: gr.OAuthProfile | None):
-    """Fine-tune with the project's script on this Space's CPU: a model for this session only,
-    or (for the Space's owner) the one every visitor is served."""
+def fine_tune_classifier(request: gr.Request, profile: gr.OAuthProfile | None):
+    """Fine-tune the classifier with the project's script on this Space's CPU (about two minutes).
+
+    The model serves the caller's session only, or, for the Space's owner signed in, every
+    visitor. One run at a time: a second waits. Returns the run's progress and its evaluation.
+    """
     session = _session(request)
     username = getattr(profile, "username", None) if profile is not None else None
     waited = False
@@ -303,14 +323,23 @@ def _free_session(request: gr.Request) -> None:
     in_place.sessions.free(_session(request))
 
 
-def _other_task(
+def other_task(
     task_name: str,
     post: str,
-    model_ref: str | None,
+    model_ref: str | None = "",
     progress=gr.Progress(),  # noqa: B008 (Gradio injects it)
 ):
-    """The same post through another pipeline task: scores or text, the code, the diff and a
-    note. The code is shown even when the model cannot run here (offline), with the reason."""
+    """Run the same post through another transformers pipeline task (lesson 2: change two lines).
+
+    Args:
+        task_name: sentiment, zero-shot or summarise (T5).
+        post: the text to run.
+        model_ref: a listed Hub model ID, or empty for the task's default model.
+
+    Returns:
+        Scores or generated text, the code, the diff from the classifier's code, and a note
+        (the code is shown even when the model cannot run here, with the reason).
+    """
     try:
         code, diff = inference.code_difference(task_name, model_ref)
     except inference.PostError as error:
@@ -331,7 +360,18 @@ def _other_task(
     return None, result, code, diff, ""
 
 
-def _search(task: str, query: str, limit: float):
+def search_hub_models(task: str, query: str, limit: float):
+    """Search the Hugging Face Hub for models of a task, most downloaded first.
+
+    Args:
+        task: the pipeline task, e.g. text-classification.
+        query: words in the model's name (optional).
+        limit: how many models to list (at most 50).
+
+    Returns:
+        A table (model, task, downloads, likes, licence, parameters, link) and a sentence; when
+        the Space is offline, an empty table and a sentence saying so.
+    """
     try:
         found = search.search_models(task, query, int(limit))
     except search.SearchError as error:  # a sentence where the results go, no error pills
@@ -413,7 +453,7 @@ def build(expose_api: bool = True) -> None:
     )
     label_outputs = [verdict, zero_shot_label, fine_tuned_label, note]
     classify_button.click(
-        _classify_one,
+        classify_post,
         post,
         [*label_outputs, zero_shot_info, zero_shot_code, fine_tuned_info, fine_tuned_code],
         **event_api("advice_classify", expose_api),
@@ -421,7 +461,7 @@ def build(expose_api: bool = True) -> None:
     # The same work as a batched endpoint: concurrent API callers share forward passes.
     gr.on(
         triggers=[post.submit],
-        fn=_classify_batch_event,
+        fn=classify_posts,
         inputs=post,
         outputs=label_outputs,
         batch=True,
@@ -429,7 +469,7 @@ def build(expose_api: bool = True) -> None:
         **event_api("advice_classify_batch", expose_api),
     )
     train_button.click(
-        _fine_tune,
+        fine_tune_classifier,
         None,
         [train_status, fine_tuned_info, fine_tuned_code, evaluation],
         concurrency_limit=1,
@@ -465,8 +505,9 @@ def build(expose_api: bool = True) -> None:
     with gr.Row():
         task = gr.Radio(list(inference.OTHER_TASKS), value="sentiment", label="Task", scale=2)
         task_model = gr.Dropdown(
-            choices=sorted(hub.allowlist()),
-            value=None,
+            # "" is the task's default model: listed, so an API or MCP call may leave it out.
+            choices=[("the task's default", "")] + sorted(hub.allowlist()),
+            value="",
             allow_custom_value=True,
             label="Model (empty: the task's default; only listed models run)",
             scale=2,
@@ -486,7 +527,7 @@ def build(expose_api: bool = True) -> None:
                 elem_classes="advice-diff",
             )
     run_task.click(
-        _other_task,
+        other_task,
         [task, post, task_model],
         [task_label, task_text, task_code, task_diff, task_note],
         **event_api("advice_other_task", expose_api),
@@ -507,7 +548,7 @@ def build(expose_api: bool = True) -> None:
         wrap=True,
     )
     search_button.click(
-        _search,
+        search_hub_models,
         [search_task, search_query, search_limit],
         [search_table, search_note],
         **event_api("advice_search_hub", expose_api),
