@@ -77,6 +77,8 @@ def test_first_sight_zero_shot_now_fine_tuned_after_background_training(app_url,
     evaluation = page.locator(".advice-evaluation").first
     expect(evaluation).to_contain_text("free-written posts")
     expect(evaluation).to_contain_text(re.compile(r"\([+-]\d+\.\d points\)"))  # the gap
+    evaluation.scroll_into_view_if_needed()
+    evaluation.screenshot(path=str(SCREENSHOTS / "demos-evaluation-1280.png"))
     code = page.locator(".advice-fine-tuned-code").first
     expect(code).to_contain_text('model="models/advice-minilm"')
     expect(code).not_to_contain_text("/tmp")
