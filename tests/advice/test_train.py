@@ -100,6 +100,8 @@ def test_metrics_hold_both_test_sets_calibration_and_the_card_says_so(advice_env
     card = (advice_env["output"] / "README.md").read_text()
     for words in ("Template test split", "Free-written posts", "Expected calibration error"):
         assert words in card
+    gap = (metrics["free_written_accuracy"] - metrics["test_accuracy"]) * 100
+    assert f"The gap ({gap:+.1f} points from the template split to these posts)" in card
     assert str(advice_env["output"]) not in card and "/tmp" not in card
 
 
