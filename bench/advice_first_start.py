@@ -102,6 +102,7 @@ def first_start(output: Path, extra_env: dict[str, str], timeout_s: float) -> di
         row["ECE free-written after"] = calibration.get("ece_free_after")
         row["training wall (s)"] = found.get("wall_time_s")
         row["training CPU (s)"] = found.get("cpu_time_s")
+        row["_metrics"] = found
     row["load after"] = os.getloadavg()[0]
     return row
 
@@ -114,6 +115,31 @@ def _cell(key: str, value) -> str:
     if "(s)" in key:
         return f"{value:.2f}" if value < 10 else f"{value:.0f}"
     return f"{value:.1f}" if isinstance(value, float) else str(value)
+
+
+def quality_table(found: dict) -> str:
+    """Accuracy and calibration error (before and after temperature scaling) of the trained model."""
+    c = found.get("calibration") or {}
+    rows = [
+        ("validation", found.get("validation_posts"), None, "validation"),
+        ("template test split", found.get("test_posts"), found.get("test_accuracy"), "test"),
+        ("free-written posts", found.get("free_written_posts"),
+         found.get("free_written_accuracy"), "free"),
+    ]  # fmt: skip
+    lines = [
+        f"Temperature {c.get('temperature', float('nan')):.2f}, fitted on "
+        f"{c.get('fitted_on', '?')}; expected calibration error (ECE) before → after:",
+        "",
+        "| evaluated on | posts | accuracy | ECE before | ECE after |",
+        "|---|---|---|---|---|",
+    ]
+    for name, posts, accuracy, key in rows:
+        before, after = c.get(f"ece_{key}_before"), c.get(f"ece_{key}_after")
+        cells = [_cell("acc", v) for v in (accuracy, before, after)]
+        lines.append(
+            f"| {name} | {posts if posts is not None else '—'} | " + " | ".join(cells) + " |"
+        )
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -134,6 +160,8 @@ def main() -> None:
         output = Path(folder) / "advice-minilm"
         rows.append(("first start", first_start(output, extra, args.timeout)))
         rows.append(("restart, model kept", first_start(output, extra, args.timeout)))
+    metrics = rows[0][1].pop("_metrics", None)
+    rows[1][1].pop("_metrics", None)
     keys = list(rows[0][1])
     lines = [
         "| run | " + " | ".join(keys) + " |",
@@ -143,6 +171,8 @@ def main() -> None:
     table = "\n".join(lines)
     machine = f"{os.cpu_count()} CPU cores, offline (HF_HUB_OFFLINE=1)"
     text = f"{table}\n\nMachine: {machine}; {time.strftime('%Y-%m-%d %H:%M')}."
+    if metrics:
+        text += "\n\n" + quality_table(metrics)
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")

@@ -141,9 +141,14 @@ class Job:
         code = self.process.wait()
         try:
             if code == 0 and (self.partial / "config.json").exists():
-                (self.partial / STAMP).write_text(
-                    json.dumps({"fingerprint": fingerprint(self.arguments), "time": time.time()})
-                )
+                stamp = {
+                    "fingerprint": fingerprint(self.arguments),
+                    "time": time.time(),
+                    # Stopped at the time limit (a busy machine): served, and trained again
+                    # on the next start.
+                    "complete": not _stopped_early(self.partial),
+                }
+                (self.partial / STAMP).write_text(json.dumps(stamp))
                 _publish(self.partial, self.output)
                 self.state = "done"
             else:
@@ -197,6 +202,13 @@ class Job:
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()
+
+
+def _stopped_early(model: Path) -> bool:
+    try:
+        return bool(json.loads((model / "metrics.json").read_text()).get("stopped_early"))
+    except (OSError, ValueError):
+        return False
 
 
 def _publish(partial: Path, output: Path) -> None:
@@ -278,8 +290,8 @@ def space_status() -> JobStatus:
 
 def needs_training() -> bool:
     """True when the Space should train its own model: background training is on, no
-    ``ADVICE_MODEL`` is set, and the output folder holds no model, or one trained by the Space
-    from other data or another recipe."""
+    ``ADVICE_MODEL`` is set, and the output folder holds no model, or one the Space trained
+    from other data or another recipe, or that stopped at the time limit."""
     current = settings()
     if current.classifier or not current.background_training:
         return False
@@ -290,7 +302,7 @@ def needs_training() -> bool:
         stamp = json.loads((output / STAMP).read_text())
     except (OSError, ValueError):
         return False  # a model put there by hand (or by the command line): the owner's choice
-    return stamp.get("fingerprint") != fingerprint(recipe())
+    return not stamp.get("complete", True) or stamp.get("fingerprint") != fingerprint(recipe())
 
 
 def start_space_training() -> Job | None:

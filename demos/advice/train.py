@@ -605,7 +605,7 @@ def model_card(config: TrainConfig, result: TrainResult, posts: Posts) -> str:
     c = result.calibration or {}
     free = ""
     if result.free_written_accuracy is not None:
-        gap = (result.test_accuracy or 0) - result.free_written_accuracy
+        gap = (result.free_written_accuracy - (result.test_accuracy or 0)) * 100
         free = f"""
 ### Free-written posts (written one by one, never trained on)
 {result.free_written_posts} posts of `free_written_eval.jsonl` (see its datasheet): other
@@ -615,7 +615,7 @@ similarity to label descriptions: {_percent(result.free_written_zero_shot_accura
 
 {_matrix_table(result.free_written_confusion_matrix, names)}
 
-The gap ({gap:+.1%} points from the template split to these posts) is what a test split from the
+The gap ({gap:+.1f} points from the template split to these posts) is what a test split from the
 same generator as the training data hides: it measures how well the model learned the
 templates, not how it does on a post someone types.
 """

@@ -6,15 +6,17 @@ Space's own training run), in_place.py (visitors' fine-tunes), inference.py and 
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import os
 import time
 import weakref
+from pathlib import Path
 
 import gradio as gr
 
-from demos import hub, logs
+from demos import hub, logs, yaml_io
 from demos.advice import background, in_place, inference, search, service
 from demos.advice.config import hide_paths, public_ref, served_classifier, settings
 from demos.advice.dataset import DEFAULT_POSTS, FREE_EVAL_POSTS
@@ -104,36 +106,46 @@ def _percent(value) -> str:
     return f"{value:.1%}" if isinstance(value, (int, float)) else "n/a"
 
 
+EVALUATION_FILE = Path(__file__).with_name("evaluation.yaml")
+
+
+@functools.cache
+def _evaluation_texts() -> dict[str, str]:
+    return yaml_io.safe_load(EVALUATION_FILE.read_text(encoding="utf-8"))
+
+
 def _evaluation_markdown(session: str | None = None) -> str:
-    """How good the served model is: the template test split beside the free-written posts."""
+    """How good the served model is: the template test split beside the free-written posts,
+    and what the gap between them teaches (wording in ``evaluation.yaml``)."""
     found = service.metrics(service.served_to(session))
     if not found:
         return ""
+    texts = _evaluation_texts()
+    test, free = found.get("test_accuracy"), found.get("free_written_accuracy")
     rows = [
-        f"| template test split ({found.get('test_posts', '?')} posts, same generator as "
-        f"training) | {_percent(found.get('test_accuracy'))} |",
+        texts["template_row"].format(posts=found.get("test_posts", "?"), accuracy=_percent(test))
     ]
-    if found.get("free_written_accuracy") is not None:
-        rows.append(
-            f"| free-written posts ({found.get('free_written_posts', '?')}, written one by one, "
-            f"never trained on) | {_percent(found.get('free_written_accuracy'))} |"
-        )
+    if free is not None:
+        posts = found.get("free_written_posts", "?")
+        rows.append(texts["free_row"].format(posts=posts, accuracy=_percent(free)))
     baseline = found.get("free_written_zero_shot_accuracy")
     if baseline is not None:
-        rows.append(f"| the same posts, zero-shot fallback (no training) | {_percent(baseline)} |")
-    calibration = ""
+        rows.append(texts["zero_shot_row"].format(accuracy=_percent(baseline)))
+    paragraphs = [texts["heading"], texts["table_head"] + "\n" + "\n".join(rows)]
+    if isinstance(test, (int, float)) and isinstance(free, (int, float)):
+        gap = f"{(free - test) * 100:+.1f}"
+        paragraphs.append(texts["gap"].format(test=_percent(test), free=_percent(free), gap=gap))
     if found.get("calibration"):
         c = found["calibration"]
-        calibration = (
-            f"\n\nConfidences are calibrated (temperature {c['temperature']:.2f}, fitted on the "
-            f"validation posts): expected calibration error on the free-written posts "
-            f"{_percent(c.get('ece_free_before'))} before, {_percent(c.get('ece_free_after'))} "
-            f"after. Under {settings().not_sure_below:.0%} the tab says *not sure*."
+        paragraphs.append(
+            texts["calibration"].format(
+                temperature=f"{c['temperature']:.2f}",
+                before=_percent(c.get("ece_free_before")),
+                after=_percent(c.get("ece_free_after")),
+                not_sure=f"{settings().not_sure_below:.0%}",
+            )
         )
-    return (
-        "**How good is the fine-tuned model?** (from its model card)\n\n"
-        "| evaluated on | accuracy |\n|---|---|\n" + "\n".join(rows) + calibration
-    )
+    return "\n\n".join(paragraphs)
 
 
 def _progress_html(fraction: float, text: str) -> str:

@@ -112,6 +112,10 @@ def test_the_owner_setting_lets_a_fine_tune_replace_the_served_model(app, monkey
     assert labels(result["fine_tuned"]) == {"advice", "venting", "neither"}
     assert str(output) not in result["info"] + result["code"]
     assert "template test split" in evaluation and "free-written posts" in evaluation
+    found = json.loads((output / "metrics.json").read_text())
+    gap = (found["free_written_accuracy"] - found["test_accuracy"]) * 100
+    assert f"({gap:+.1f} points)" in evaluation  # and what that gap teaches
+    assert "the way your users will write it" in evaluation
 
 
 @pytest.mark.parametrize(

@@ -56,6 +56,12 @@ def test_changed_recipe_retrains_and_a_hand_placed_model_is_left_alone(space, mo
     assert not background.needs_training()  # no stamp: the owner put it there
     (space / background.STAMP).write_text(json.dumps({"fingerprint": "older-data"}))
     assert background.needs_training()
+    current = background.fingerprint(background.recipe())
+    (space / background.STAMP).write_text(json.dumps({"fingerprint": current}))
+    assert not background.needs_training()
+    stopped = {"fingerprint": current, "complete": False}  # cut short by the time limit
+    (space / background.STAMP).write_text(json.dumps(stopped))
+    assert background.needs_training()
     monkeypatch.setenv("ADVICE_BACKGROUND_TRAINING", "off")
     assert not background.needs_training()
     monkeypatch.setenv("ADVICE_BACKGROUND_TRAINING", "auto")

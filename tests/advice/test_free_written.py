@@ -50,6 +50,22 @@ def test_posts_vary_in_length_and_form(evaluation, training):
         assert sum(len(r["text"].split()) <= 12 for r in rows) >= 15
 
 
+def test_most_evaluation_posts_are_on_topics_no_training_post_is_about(evaluation, training):
+    seen = {r["topic"] for r in training + read_jsonl(DEFAULT_POSTS)}
+    unseen = [r for r in evaluation if r["topic"] not in seen]
+    assert len(unseen) >= len(evaluation) // 2
+    assert len({r["topic"] for r in unseen}) >= 80  # many subjects, not one new one
+    for label in ("advice", "venting", "neither"):
+        assert sum(r["label"] == label for r in unseen) >= 40, label
+
+
+def test_neither_posts_include_news_jokes_and_celebrations(evaluation):
+    neither = {r["topic"] for r in evaluation if r["label"] == "neither"}
+    assert {"news", "joke", "celebration"} <= neither
+    styles = [r["topic"] for r in evaluation]
+    assert styles.count("typos") >= 3 and styles.count("slang") >= 3  # spelling and register
+
+
 def test_no_evaluation_post_is_a_near_copy_of_a_training_post(evaluation, training):
     templates = read_jsonl(DEFAULT_POSTS)
     six_grams = set().union(*(shingles(r["text"], 6) for r in training + templates))

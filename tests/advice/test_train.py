@@ -38,11 +38,12 @@ def test_the_spaces_cpu_recipe_reaches_85_percent_on_free_written_posts(tmp_path
 
     monkeypatch.delenv("ADVICE_TRAIN_ARGS", raising=False)
     monkeypatch.setenv("ADVICE_BASE_MODEL", base)
+    monkeypatch.setenv("ADVICE_TRAIN_TIME_LIMIT", "3600")  # a busy machine must not cut it short
     output = tmp_path / "advice-minilm"
     result = train(parse_args([*background.recipe(), "--output", str(output)]))
     print(json.dumps({k: getattr(result, k) for k in ("test_accuracy", "free_written_accuracy",
                                                       "calibration")}))  # fmt: skip
-    assert result.label_names == ["advice", "venting", "neither"]
+    assert result.label_names == ["advice", "venting", "neither"] and not result.stopped_early
     assert result.test_accuracy >= 0.90  # the template test split: easy, same generator
     assert result.free_written_accuracy >= 0.85 and result.free_written_posts >= 300
     assert result.free_written_accuracy < result.test_accuracy  # the gap the lesson discusses
@@ -99,6 +100,8 @@ def test_metrics_hold_both_test_sets_calibration_and_the_card_says_so(advice_env
     card = (advice_env["output"] / "README.md").read_text()
     for words in ("Template test split", "Free-written posts", "Expected calibration error"):
         assert words in card
+    gap = (metrics["free_written_accuracy"] - metrics["test_accuracy"]) * 100
+    assert f"The gap ({gap:+.1f} points from the template split to these posts)" in card
     assert str(advice_env["output"]) not in card and "/tmp" not in card
 
 

@@ -74,7 +74,11 @@ def test_first_sight_zero_shot_now_fine_tuned_after_background_training(app_url,
         re.compile("advice|venting|neither"), timeout=TIMEOUT
     )
     expect(page.locator(".advice-training progress")).to_have_count(0, timeout=TIMEOUT)
-    expect(page.locator(".advice-evaluation").first).to_contain_text("free-written posts")
+    evaluation = page.locator(".advice-evaluation").first
+    expect(evaluation).to_contain_text("free-written posts")
+    expect(evaluation).to_contain_text(re.compile(r"\([+-]\d+\.\d points\)"))  # the gap
+    evaluation.scroll_into_view_if_needed()
+    evaluation.screenshot(path=str(SCREENSHOTS / "demos-evaluation-1280.png"))
     code = page.locator(".advice-fine-tuned-code").first
     expect(code).to_contain_text('model="models/advice-minilm"')
     expect(code).not_to_contain_text("/tmp")
