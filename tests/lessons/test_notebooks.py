@@ -24,10 +24,11 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = gen.sources()
 EXPECTED = gen.expected_notebooks()
 CELL_TIMEOUT_S = 240
+FREE_EVAL = ROOT / "demos" / "advice" / "data" / "free_written_eval.jsonl"
 QUICK_ENV = {
     "ADVICE_QUICK": "1",
     "ADVICE_INTERRUPT_AT": "3",  # in epoch 2 of 2 (2 steps each): resumes from epoch 1's checkpoint
-    "ADVICE_POSTS": str(ROOT / "demos" / "advice" / "data" / "posts.jsonl"),
+    "ADVICE_DATA": str(ROOT / "demos" / "advice" / "data"),
     "COURSE_NOTEBOOK_TEST": "1",
 }
 
@@ -158,6 +159,11 @@ def _has_error(cell) -> bool:
     return any(output.output_type == "error" for output in cell.get("outputs", []))
 
 
+def _count_label(path: Path, label: str) -> int:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return sum(json.loads(line)["label"] == label for line in lines if line.strip())
+
+
 def _check_worked_example(outputs: str, output_dir: Path) -> None:
     """The quick run was cut off in epoch 2, resumed from epoch 1's checkpoint and finished."""
     assert "the session is cut off (simulated)" in outputs
@@ -165,4 +171,10 @@ def _check_worked_example(outputs: str, output_dir: Path) -> None:
     metrics = json.loads((output_dir / "metrics.json").read_text())
     assert metrics["resumed_after_interruption"] is True
     assert metrics["device"] == "CPU" and 0.0 <= metrics["test_accuracy"] <= 1.0
+    # Measured on the free-written posts too, separately; the 'neither' ones are left out.
+    assert 0.0 <= metrics["free_written_accuracy"] <= 1.0
+    assert metrics["free_written_posts"] == 16  # the quick run's sample
+    assert metrics["free_written_left_out_neither"] == _count_label(FREE_EVAL, "neither") > 0
+    assert "free-written posts (16 posts): accuracy" in outputs
+    assert "template test split (16 posts): accuracy" in outputs
     assert (output_dir / "model" / "config.json").exists()
