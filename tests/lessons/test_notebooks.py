@@ -178,3 +178,36 @@ def _check_worked_example(outputs: str, output_dir: Path) -> None:
     assert "free-written posts (16 posts): accuracy" in outputs
     assert "template test split (16 posts): accuracy" in outputs
     assert (output_dir / "model" / "config.json").exists()
+
+
+def test_worked_example_downloads_all_three_post_files_from_the_space(monkeypatch, tmp_path):
+    """Outside a clone of the course (Colab, Kaggle) every file comes from the Space's repo."""
+    import huggingface_hub
+
+    source = next(s for s in SOURCES if s.name == "advice-classifier-t4.ipynb")
+    blocks = [block.code for block in source.lesson.code_blocks if block.runnable]
+    parameters = next(code for code in blocks if "COURSE_SPACE = " in code)
+    posts_cell = next(code for code in blocks if "def read_posts" in code)
+    data = ROOT / "demos" / "advice" / "data"
+    asked: list[tuple] = []
+
+    def download(repo_id, filename, repo_type=None, **kwargs):
+        asked.append((repo_id, filename, repo_type))
+        return str(data / Path(filename).name)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    monkeypatch.setenv("ADVICE_QUICK", "1")
+    monkeypatch.setenv("ADVICE_DATA", str(tmp_path / "not-a-clone"))
+    monkeypatch.setenv("COURSE_SPACE", "someone/course")
+    namespace: dict = {"Path": Path}
+    exec(compile(parameters, "parameters", "exec"), namespace)
+    exec(compile(posts_cell, "posts", "exec"), namespace)
+    names = ("posts.jsonl", "free_written_train.jsonl", "free_written_eval.jsonl")
+    assert asked == [("someone/course", f"demos/advice/data/{n}", "space") for n in names]
+    assert len(namespace["splits"]["free-written"]) == 16
+    assert namespace["left_out"] == _count_label(FREE_EVAL, "neither")
+
+    monkeypatch.setenv("COURSE_SPACE", "")  # no Space named: a sentence, not a download
+    exec(compile(parameters, "parameters", "exec"), namespace)
+    with pytest.raises(ValueError, match="COURSE_SPACE"):
+        exec(compile(posts_cell, "posts", "exec"), namespace)
