@@ -34,6 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# The model must word the replies (offline the small model otherwise leaves them to the director).
+os.environ.setdefault("LAB_VOICE", "model")
 
 from demos.course import load_course  # noqa: E402
 from demos.lab import backends  # noqa: E402
