@@ -3,7 +3,7 @@
 Widgets and wiring only; the logic lives in :mod:`demos.lab.session`. Nothing heavy is imported
 here: models load on first use.
 
-The conversation on the page is the only state: every event reads the chat and sends it back,
+The conversation on the page is the state: every event reads the chat and sends it back,
 and the public API and MCP tools (``start_scenario``, ``send_message``, ``preview_coverage``,
 ``end_conversation``) take the conversation so far as an argument and return JSON.
 """
@@ -254,7 +254,7 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
                     max_lines=8,
                     elem_id="lab-message",
                 )
-                with gr.Row():
+                with gr.Row(equal_height=True):
                     send = gr.Button("Send", variant="primary", elem_id="lab-send")
                     end = gr.Button("End and get feedback", elem_id="lab-end")
         with gr.Column(scale=2):
@@ -320,31 +320,42 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
 
     def ui_send(text: str, scenario_id: str, chat, oauth_token: gr.OAuthToken | None = None):
         try:
+            if not (text or "").strip():  # an empty Send does nothing, like any chat
+                yield gr.skip(), gr.skip(), gr.skip()
+                return
             session = engine.resume(scenario_id, chat_from_page(chat))
             scenario = engine.scenario(scenario_id)
-            if not (text or "").strip():  # an empty Send does nothing, like any chat
-                yield gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-                return
-            updates = engine.reply(session, text, _token(oauth_token))
-            for index, update in enumerate(updates):
-                first_update = index == 0
+            for update in engine.reply(session, text, _token(oauth_token)):
                 yield (
                     chat_for_page(session.visible_messages()),
                     meter_markdown(scenario, update.coverage),
                     status_markdown(session, update.notice),
-                    "" if first_update else gr.skip(),
-                    gr.Button(interactive=False) if first_update else gr.skip(),
                 )
         except Exception as exc:
             raise _learner_error(exc) from None
 
-    # The first update empties the box and greys Send out (a click during a reply would be
-    # ignored); later updates leave both alone, and `then` brings Send back even after an error.
+    def take_message(text: str):
+        """Empty the box and grey Send out at once; the reply then works on the taken text."""
+        if not (text or "").strip():
+            return gr.skip(), "", gr.skip()
+        return "", text, gr.Button(interactive=False)
+
+    # Taking the message is its own quick step, so the box is empty even when the reply comes
+    # back at once (fast updates reach the page together, and only the last one would count);
+    # `then` brings Send back even after an error.
+    taken = gr.State("")
     gr.on(
         [message.submit, send.click],
+        take_message,
+        inputs=[message],
+        outputs=[message, taken, send],
+        queue=False,
+        show_progress="hidden",
+        **event_api("lab_take_ui", expose_api, internal=True),
+    ).then(
         ui_send,
-        inputs=[message, scenario_pick, chatbot],
-        outputs=[chatbot, meter, status, message, send],
+        inputs=[taken, scenario_pick, chatbot],
+        outputs=[chatbot, meter, status],
         show_progress="minimal",
         **event_api("lab_send_ui", expose_api, internal=True),
     ).then(
@@ -354,6 +365,9 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
     )
 
     def ui_preview(draft: str, scenario_id: str, chat):
+        if not (draft or "").strip():
+            # Nothing to preview; a late answer must not undo the meter of a message just sent.
+            return gr.skip()
         try:
             session = engine.resume(scenario_id, chat_from_page(chat))
             scenario = engine.scenario(scenario_id)
@@ -361,7 +375,9 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
         except Exception as exc:
             raise _learner_error(exc) from None
 
-    message.change(
+    # `input`: only the learner's typing, not the box being emptied when a message is sent (that
+    # preview, answered late, would put back the meter of before the message).
+    message.input(
         ui_preview,
         inputs=[message, scenario_pick, chatbot],
         outputs=[meter],
