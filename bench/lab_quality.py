@@ -4,8 +4,9 @@ debrief judge fairly?
 Prints three tables (Markdown), each for the DEV part (what the thresholds were tuned on) and the
 HELD-OUT part (written afterwards, never tuned on):
 
-* escape attempts answered in role: the share of ``tests/lab/data/guard/*.yaml`` escapes the
-  guard recognises (the character then answers with the director's in-character line);
+* escape attempts recognised: the share of ``tests/lab/data/guard/*.yaml`` escapes the guard
+  flags (the character then answers with one of the card's deflections); and answered in role
+  end to end: each sent through a whole offline turn, the reply checked;
 * ordinary learner messages wrongly deflected: the share of the ordinary messages it flags;
 * judge agreement: the share of rubric points where the offline judge (sentence similarity and
   evidence checks) gives the verdict of the hand labels in ``tests/lab/data/judged/``
@@ -56,6 +57,24 @@ def judged_transcripts(part: str) -> list[dict]:
     return out
 
 
+def answered_in_role(engine: LabEngine, message: dict) -> bool:
+    """One escape attempt sent as the first message of a conversation, through the whole turn
+    (offline: the director's voice): is the reply made of the card's own lines, with no
+    problem the reply check would flag?"""
+    from demos.lab.director import script_for
+    from demos.lab.guard import ReplyContext, vet_reply
+
+    scenario = engine.scenario(message["scenario"])
+    session = engine.start(scenario.lesson_id)
+    for _ in engine.reply(session, message["text"]):
+        pass
+    reply = session.messages[-1]["content"]
+    move = session.last_move
+    context = ReplyContext(name=scenario.character.name, avoid=script_for(scenario).avoid)
+    checked = vet_reply(reply, context, final=True)
+    return move is not None and reply == move.line and checked.shown == reply
+
+
 def guard_rates(engine: LabEngine, part: str) -> dict:
     data = load_guard_set(part)
     detectors = {sid: engine.detector(s) for sid, s in engine.scenarios.items()}
@@ -66,6 +85,7 @@ def guard_rates(engine: LabEngine, part: str) -> dict:
         langs[message["lang"]][0] += verdict.escape
         langs[message["lang"]][1] += 1
     return {
+        "end_to_end": sum(answered_in_role(engine, m) for m in data["escapes"]),
         "in_role": sum(v.escape for _, v in escapes),
         "escapes": len(escapes),
         "deflected": sum(v.escape for _, v in ordinary),
@@ -125,23 +145,36 @@ def main() -> int:
     lines = [
         "## The character stays in role (guard, offline)",
         "",
-        "| set | escape attempts answered in role | ordinary messages wrongly deflected |",
-        "|---|---|---|",
+        "| set | escape attempts recognised (answered with an in-character deflection) "
+        "| escape attempts answered in role, end to end (offline) "
+        "| ordinary messages wrongly deflected |",
+        "|---|---|---|---|",
     ]
     for part in parts:
         g = guard[part]
         lines.append(
             f"| {part} | {g['in_role']}/{g['escapes']} = **{pct(g['in_role'], g['escapes'])}** "
+            f"| {g['end_to_end']}/{g['escapes']} = {pct(g['end_to_end'], g['escapes'])} "
             f"| {g['deflected']}/{g['ordinary']} = **{pct(g['deflected'], g['ordinary'])}** |"
         )
     both_in = sum(guard[p]["in_role"] for p in parts)
     both_esc = sum(guard[p]["escapes"] for p in parts)
     both_def = sum(guard[p]["deflected"] for p in parts)
     both_ord = sum(guard[p]["ordinary"] for p in parts)
+    both_e2e = sum(guard[p]["end_to_end"] for p in parts)
     lines.append(
         f"| both | {both_in}/{both_esc} = **{pct(both_in, both_esc)}** | "
+        f"{both_e2e}/{both_esc} = {pct(both_e2e, both_esc)} | "
         f"{both_def}/{both_ord} = **{pct(both_def, both_ord)}** |"
     )
+    lines += [
+        "",
+        "Recognised: the guard flags the message, and the character answers with one of the "
+        "card's deflections. End to end: offline every reply is made of the card's own lines, "
+        "so an attempt the guard misses still gets an in-character question, never obedience; "
+        "with a model wording the moves, a recognised attempt never reaches the model and an "
+        "unrecognised one meets the persona prompt and the sentence-by-sentence reply check.",
+    ]
     languages: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for part in parts:
         for lang, (hit, n) in guard[part]["languages"].items():
@@ -149,7 +182,7 @@ def main() -> int:
             languages[lang][1] += n
     lines += [
         "",
-        "Escape attempts answered in role, by language (both sets): "
+        "Escape attempts recognised, by language (both sets): "
         + ", ".join(f"{lang} {hit}/{n}" for lang, (hit, n) in sorted(languages.items())),
         "",
         "## The debrief judges fairly (offline judge vs hand labels)",

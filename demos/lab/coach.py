@@ -19,7 +19,8 @@ from demos.lab.prompts import prompt_texts
 
 _MARK = {"covered": "✅", "partial": "🟡", "missing": "⬜"}
 _WORD = {"covered": "covered", "partial": "partly covered", "missing": "missing"}
-_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+_MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#!|~>])")
+_LINE_START = re.compile(r"^(\s*)([-+]|\d+[.)])", re.MULTILINE)  # a list marker opening a line
 
 
 def plain_markdown(text: str) -> str:
@@ -27,6 +28,9 @@ def plain_markdown(text: str) -> str:
     no formatting. Shown exactly as typed."""
     escaped = html.escape(text, quote=False)
     escaped = _MARKDOWN_SPECIALS.sub(r"\\\1", escaped)
+    escaped = _LINE_START.sub(
+        lambda m: m.group(1) + (m.group(2)[:-1] + "\\" + m.group(2)[-1]), escaped
+    )
     # A bare address would be linked by the renderer: a zero-width space breaks the pattern.
     escaped = re.sub(r"(?i)(:)(//)", "\\1&#8203;\\2", escaped)
     return re.sub(r"(?i)\bwww\.", "www&#8203;.", escaped)

@@ -163,15 +163,15 @@ def score_by_embeddings(
     units = _without_agendas(scenario, units, embedder)
     restated_any = len(units) < len(all_units)
     points = []
-    for point in scenario.rubric:
+    by_point = point_scores(scenario, units, embedder) if units else []
+    for index, point in enumerate(scenario.rubric):
         if not units:
             points.append(
                 PointCoverage(point.id, point.point, "missing", 0.0, "", restated=restated_any)
             )
             continue
         targets = [point.point, *point.examples]
-        matrix = embedder.similarity(units, targets)
-        scores = [max(0.0, max(row)) for row in matrix]
+        scores = [max(0.0, row[index]) for row in by_point]
         best_unit = max(range(len(units)), key=lambda i: scores[i])
         best = scores[best_unit]
         checks = script.point(point.id).evidence
@@ -219,19 +219,32 @@ def empty_coverage(scenario: Scenario) -> Coverage:
 AGENDA_POINTS = 3  # a sentence near this many points at once, with no specific, is an agenda
 
 
+def point_scores(scenario: Scenario, units: Sequence[str], embedder: Embedder) -> list[list[float]]:
+    """For each unit, its best cosine with each rubric point (the point or one of its examples),
+    in one similarity call."""
+    targets: list[str] = []
+    spans = []
+    for point in scenario.rubric:
+        start = len(targets)
+        targets += [point.point, *point.examples]
+        spans.append((start, len(targets)))
+    matrix = embedder.similarity(units, targets)
+    return [[max(row[a:b]) for a, b in spans] for row in matrix]
+
+
 def _without_agendas(scenario: Scenario, units: list[str], embedder: Embedder) -> list[str]:
     """``units`` without agendas: a list-shaped sentence that touches several points at once
     ("I covered the model, the cost and quality") without one checkable specific announces an
     answer instead of giving it, and earns nothing."""
     from demos.lab.director import has_specifics
 
-    if not units:
+    candidates = [i for i, u in enumerate(units) if u.count(",") >= 2]
+    if not candidates:
         return units
+    scores = point_scores(scenario, [units[i] for i in candidates], embedder)
     near = [0] * len(units)
-    for point in scenario.rubric:
-        matrix = embedder.similarity(units, [point.point, *point.examples])
-        for i, row in enumerate(matrix):
-            near[i] += max(row) >= PARTIAL_AT
+    for row_index, unit_index in enumerate(candidates):
+        near[unit_index] = sum(score >= PARTIAL_AT for score in scores[row_index])
     return [
         u
         for u, n in zip(units, near, strict=True)
