@@ -302,19 +302,22 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
 
     known_ids = {s.lesson_id for s in scenarios}
 
-    def scenario_from_address(request: gr.Request):
-        """Open the scenario named by ``?scenario=<lesson id>`` (the lessons' "Your turn" links)."""
+    def scenario_from_address(request: gr.Request, oauth_token: gr.OAuthToken | None = None):
+        """Open the scenario named by ``?scenario=<lesson id>`` (the lessons' "Your turn" links),
+        and say who plays for this visitor (signed in: the hosted model)."""
         wanted = request.query_params.get("scenario") if request else None
+        scenario = engine.scenario(wanted) if wanted in known_ids else first
+        player_text = player_markdown(engine, scenario, _token(oauth_token), show_login)
         if wanted in known_ids and wanted != first.lesson_id:
-            return gr.Dropdown(value=wanted)
-        return gr.skip()
+            return gr.Dropdown(value=wanted), player_text
+        return gr.skip(), player_text
 
     # No trigger: runs when the page loads.
     gr.on(
         None,
         scenario_from_address,
         inputs=None,
-        outputs=scenario_pick,
+        outputs=[scenario_pick, player],
         **event_api("lab_scenario_from_address", expose_api, internal=True),
     )
 
