@@ -24,9 +24,11 @@ import threading
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import gradio as gr
 
+from demos import logs, serving
 from demos.config import settings
 from demos.course import Course, load_course
 from demos.course_ui import (
@@ -34,8 +36,10 @@ from demos.course_ui import (
     header_progress,
     overview_markdown,
     progress_state,
+    storage_notice,
 )
 from demos.progress import clean_progress
+from demos.ui_common import visitor_text
 
 log = logging.getLogger("course")
 
@@ -100,13 +104,6 @@ def tab_ids(course: Course) -> list[str]:
     return [les.id for les in course.lessons] + [tool.id for tool in TOOLS]
 
 
-def choose_tab(requested: str | None, known: list[str]) -> str:
-    """The tab to open for ``?tab=<id>``; anything unknown opens the first tab."""
-    if requested and requested in known:
-        return requested
-    return known[0] if known else START_ID
-
-
 def _progress_wiring(blocks, course, state, pages, extra_outputs, extra_values):
     """Keep a page in step with the progress saved in the browser.
 
@@ -114,11 +111,12 @@ def _progress_wiring(blocks, course, state, pages, extra_outputs, extra_values):
     change only the progress lines are refreshed: an answer's own event has already shown its
     feedback, so the page's radios are not sent again.
     """
-    status_outputs = [page.status for page in pages] + extra_outputs
+    status_outputs = [out for page in pages for out in page.status_outputs()] + extra_outputs
     answer_outputs = [out for page in pages for out in page.answer_outputs()]
 
     def statuses(clean):
-        return [page.status_line(clean) for page in pages] + [fn(clean) for fn in extra_values]
+        values = [value for page in pages for value in page.status_values(clean)]
+        return values + [fn(clean) for fn in extra_values]
 
     def refresh(progress):
         clean, _ = clean_progress(progress, course)
@@ -155,21 +153,26 @@ def build_app(course: Course | None = None) -> gr.Blocks:
     known = tab_ids(course)
     with gr.Blocks(title="ML tools of the trade: an interactive course") as demo:
         state = progress_state()
-        with gr.Row():
+        with gr.Row(elem_id="course-header"):
             gr.Markdown(
                 "# 🧰 ML tools of the trade\n"
                 "PyTorch · the Hugging Face Hub · free GPUs · shipping a demo",
                 elem_id="course-title",
             )
-            gr.DuplicateButton(size="sm", scale=0)
+            duplicate_button()
         progress_md = gr.Markdown(header_progress({"read": [], "answers": {}}, course))
+        storage_notice()
         if course.errors:
             gr.Markdown(course_errors_markdown(course), elem_id="lesson-errors")
         pages: list[LessonPage] = []
         overview = None
-        with gr.Tabs(selected=known[0] if known else None) as tabs:
+        # "wrap": every tab stays one tap away on a phone (the default "menu" hides most of
+        # them behind "⋯"); course.css lays the rows out.
+        with gr.Tabs(
+            selected=known[0] if known else None, overflow_behavior="wrap", elem_id="course-tabs"
+        ):
             for lesson in course.lessons:
-                with gr.Tab(_tab_label(lesson), id=lesson.id):
+                with gr.Tab(_tab_label(lesson), id=lesson.id, elem_id=f"tab-{lesson.id}"):
                     pages.append(LessonPage(lesson, course, state))
                     if lesson.id == START_ID:
                         gr.Markdown("## 📋 Where you are")
@@ -177,7 +180,7 @@ def build_app(course: Course | None = None) -> gr.Blocks:
                             overview_markdown({"read": [], "answers": {}}, course)
                         )
             for tool in TOOLS:
-                with gr.Tab(tool.title, id=tool.id) as tab:
+                with gr.Tab(tool.title, id=tool.id, elem_id=f"tab-{tool.id}") as tab:
                     build_tool(tool, expose_api=True, opened=[tab.select])
         extra_outputs = [progress_md] + ([overview] if overview else [])
         extra_values = [lambda p: header_progress(p, course)] + (
@@ -185,24 +188,55 @@ def build_app(course: Course | None = None) -> gr.Blocks:
         )
         _progress_wiring(demo, course, state, pages, extra_outputs, extra_values)
 
-        def open_requested_tab(request: gr.Request):
+        def warn_unknown_tab(request: gr.Request):
+            # demos/frame.js opens the tab named by ?tab= in the browser, at once; a load event
+            # answering later could take back a tab the visitor had picked meanwhile.
             requested = request.query_params.get("tab") if request else None
             if requested and requested not in known:
-                gr.Info(f"There is no tab called '{requested[:40]}', so you are at the start.")
-            return gr.Tabs(selected=choose_tab(requested, known))
+                # The name comes from the address bar: shown as text, never as markup.
+                gr.Info(
+                    f"There is no tab called '{visitor_text(requested, 40)}', "
+                    "so you are at the start."
+                )
 
-        demo.load(open_requested_tab, outputs=tabs, api_visibility="private")
+        demo.load(warn_unknown_tab, api_visibility="private", show_progress="hidden")
 
         for lesson in course.lessons:
             with embeddable_page(demo, lesson.title, lesson.id):
                 page_state = progress_state()
+                storage_notice()
                 page = LessonPage(lesson, course, page_state)
                 _progress_wiring(demo, course, page_state, [page], [], [])
         for tool in TOOLS:
             with embeddable_page(demo, tool.title, tool.id):
+                # The page's name for screen readers (a tool's own heading is an h2).
+                gr.HTML(f"<h1>{html.escape(tool.title)}</h1>", elem_classes=["course-sr-only"])
                 build_tool(tool, expose_api=False)
 
-    return demo
+    return serving.prepare(demo)  # per-session memory, cache sweep, queue for every REST call
+
+
+DUPLICATE_LABEL = "Duplicate this Space"
+DUPLICATE_OFF_SPACE = (
+    "On Hugging Face, this button copies the course into your own account, where you can change "
+    "its lessons, models and hardware. This copy is not running on a Space, so there is nothing "
+    "to duplicate: it is already yours, and README.md lists what you can change."
+)
+
+
+def duplicate_button() -> gr.Button:
+    """Top right, where Hugging Face puts its own "Duplicate this Space", and quiet (secondary):
+    on a Space, Gradio's DuplicateButton; anywhere else it says what it would do."""
+    common = {"size": "sm", "scale": 0, "min_width": 0, "elem_id": "course-duplicate"}
+    if os.environ.get("SPACE_ID"):  # set by Hugging Face on every Space
+        return gr.DuplicateButton(DUPLICATE_LABEL, variant="secondary", **common)
+    button = gr.Button(DUPLICATE_LABEL, variant="secondary", **common)
+    button.click(
+        lambda: gr.Info(DUPLICATE_OFF_SPACE, duration=15),
+        api_visibility="private",
+        show_progress="hidden",
+    )
+    return button
 
 
 @contextmanager
@@ -219,6 +253,42 @@ def embeddable_page(demo: gr.Blocks, name: str, path: str):
         yield
     finally:
         demo.current_page = ""
+
+
+FRAME_JS = Path(__file__).parent / "demos" / "frame.js"
+
+
+# Gradio 6.31's status live region announces t("common.complete") after every event, and its
+# English strings lack that key, so screen readers heard the raw "common.complete".
+STATUS_WORDS = gr.I18n(en={"common.complete": "Done"})
+
+
+def course_theme() -> gr.themes.Base:
+    """Gradio's Soft theme in orange, with the contrast WCAG 2.2 AA asks for (text 4.5:1,
+    controls 3:1): Soft draws orange-500 text on orange-100 (2.4:1), white on orange-500 (2.8:1)
+    and unselected radios in a border as light as the page. The darker shades below pass; the
+    axe-core browser test (tests/browser/test_accessibility.py) checks every page, light and dark."""
+    return gr.themes.Soft(primary_hue="orange", secondary_hue="blue").set(
+        block_label_text_color="*primary_800",
+        block_title_text_color="*primary_800",
+        block_label_background_fill_dark="*primary_800",
+        button_primary_background_fill="*primary_700",
+        button_primary_background_fill_hover="*primary_800",
+        button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover_dark="*primary_800",
+        checkbox_label_background_fill_selected="*primary_700",
+        checkbox_label_background_fill_selected_dark="*primary_700",
+        checkbox_border_color="*neutral_500",
+        checkbox_border_color_dark="*neutral_300",
+        body_text_color_subdued="*neutral_600",
+        body_text_color_subdued_dark="*neutral_400",
+    )
+
+
+def frame_head() -> str:
+    """What goes into every page's <head>: demos/frame.js (storage that cannot throw, the address
+    bar following the tabs, arrow keys between tabs, a tool's result brought into view)."""
+    return f"<script>\n{FRAME_JS.read_text()}\n</script>"
 
 
 def _tab_label(lesson) -> str:
@@ -251,6 +321,7 @@ def not_found_page(known_pages: list[tuple[str, str]]):
 
 
 def main() -> None:
+    logs.install()  # one line per rejected input, tracebacks for real errors, secrets masked
     # Gradio reads its default concurrency when the Blocks is created; setting it here instead of
     # calling demo.queue() spares a third rebuild of the whole FastAPI app at start-up.
     os.environ.setdefault("GRADIO_DEFAULT_CONCURRENCY_LIMIT", str(DEFAULT_CONCURRENCY))
@@ -264,9 +335,11 @@ def main() -> None:
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
         ssr_mode=False,
         mcp_server=settings.mcp_server,
-        theme=gr.themes.Soft(primary_hue="orange", secondary_hue="blue"),
+        theme=course_theme(),
         css_paths=[settings.css_path],
-        app_kwargs={"exception_handlers": {404: not_found_page(known_pages)}},
+        head=frame_head(),
+        i18n=STATUS_WORDS,
+        **serving.launch_options(exception_handlers={404: not_found_page(known_pages)}),
     )
 
 

@@ -175,33 +175,23 @@ def _client_run(url: str, endpoint: str, requests: int, start_at: float):
 
 
 async def _http_clients(url: str, endpoint: str, clients: int, requests: int):
-    """``clients`` concurrent callers of Gradio's HTTP API in one asyncio loop.
-
-    Each call is Gradio's own two-step REST protocol: POST /gradio_api/call/<name> queues the
-    event, GET /gradio_api/call/<name>/<event_id> streams its result. No gradio_client: that
-    costs tens of milliseconds of CPU per call on the same 2 cores as the server, and with 16 of
-    them the harness, not the server, set the pace (about 13 calls/s with no model at all).
-    """
+    """``clients`` concurrent callers of Gradio's HTTP API in one asyncio loop (bench/gradio_http.py)."""
     import asyncio
 
     import httpx
+
+    from bench.gradio_http import call as gradio_call
 
     name = endpoint.strip("/")
     latencies: list[float] = []
 
     async def call(client: httpx.AsyncClient, post: str, session: str) -> None:
-        started = time.perf_counter()
         # One session per client, as a visitor's browser or gradio_client keeps: without it each
         # REST call opens a session of its own, and the server slowed down round after round.
-        body = {"data": [post], "session_hash": session}
-        response = await client.post(f"{url}gradio_api/call/{name}", json=body)
-        response.raise_for_status()
-        event_id = response.json()["event_id"]
-        async with client.stream("GET", f"{url}gradio_api/call/{name}/{event_id}") as stream:
-            body = "".join([chunk async for chunk in stream.aiter_text()])
-        if "event: complete" not in body:
-            raise RuntimeError(f"{name} did not complete: {body[:200]}")
-        latencies.append(time.perf_counter() - started)
+        reply = await gradio_call(client, url, name, [post], session)
+        if not reply.ok:
+            raise RuntimeError(f"{name} did not complete: {reply.event} {str(reply.data)[:200]}")
+        latencies.append(reply.seconds)
 
     async def one_client(client: httpx.AsyncClient, number: int) -> None:
         for request in range(requests):

@@ -1,6 +1,15 @@
 """Benchmark of the lab's local backend: first-token latency and tokens per second, measured
 through the code path a learner's message takes (``LocalBackend.stream``: chat template, prefix
-cache, ``generate`` in a thread, text streamer).
+cache, the batched decoder on the compute thread).
+
+``--concurrent N [N ...]``: N conversations at once (see :func:`run_concurrent`), one table row
+per N: first-token time (p50, p95), tokens per second per conversation and in aggregate.
+
+    .venv/bin/python bench/lab.py --concurrent 1 4 8 --out bench/results/lab_concurrent_cpu.md
+    python3 bench/lab.py --concurrent 1 8 32 --random smollm2-1.7b \
+        --tokenizer bench/assets/smollm2-tokenizer --max-new-tokens 128 --out $OUT/lab_gpu.md
+
+Without ``--concurrent``, the single-conversation cases below.
 
 Three cases, each the median of ``--runs`` replies to a real scenario's prompt (persona, facts,
 the character's opening, a learner message, the hidden steering line):
@@ -40,11 +49,20 @@ os.environ.setdefault("LAB_VOICE", "model")
 from demos.course import load_course  # noqa: E402
 from demos.lab import backends  # noqa: E402
 from demos.lab.config import load_config  # noqa: E402
-from demos.lab.prompts import persona_prompt  # noqa: E402
-from demos.lab.session import LabEngine  # noqa: E402
+from demos.lab.prompts import persona_prompt, prompt_texts  # noqa: E402
 
-# Shapes of public instruct models (from their config.json), for --random.
+ASSETS = Path(__file__).resolve().parent / "assets"
+# Shapes of public instruct models (from their config.json), for --random; "tiny" for --smoke.
 SHAPES = {
+    "tiny": dict(
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=4096,
+        tie_word_embeddings=True,
+    ),
     "smollm2-1.7b": dict(
         hidden_size=2048,
         intermediate_size=8192,
@@ -86,13 +104,174 @@ def build_random_model(shape: str, tokenizer_dir: Path) -> Path:
         pad_token_id=tokenizer.pad_token_id,
         **SHAPES[shape],
     )
-    with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
-        model = LlamaForCausalLM(config).to(torch.bfloat16)
+    # bf16 on a GPU (as the lab's GPU model loads); fp32 on a CPU, where bf16 is several times slower.
+    gpu = torch.cuda.is_available()
+    with torch.device("cuda" if gpu else "cpu"):
+        model = LlamaForCausalLM(config).to(torch.bfloat16 if gpu else torch.float32)
     folder = Path(tempfile.mkdtemp(prefix=f"lab-{shape}-"))
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     del model
     return folder
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q``-th percentile (0-100) by linear interpolation, as numpy's default."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = (len(ordered) - 1) * q / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def conversation_opening(scenario, index: int) -> list[dict[str, str]]:
+    """What the local model reads when a scenario opens: persona, the character's opening and
+    the hidden steering line (here the card's facts in turn; the lab picks one by coverage)."""
+    fact = scenario.facts[index % len(scenario.facts)] if scenario.facts else ""
+    steer = prompt_texts().steer.format(fact=fact)
+    return [
+        {"role": "system", "content": persona_prompt(scenario)},
+        {"role": "assistant", "content": scenario.opening},
+        {"role": "system", "content": steer},
+    ]
+
+
+def run_concurrent(backend, scenarios, count: int, turns: int, max_new_tokens: int, temperature):
+    """``count`` learners in ``count`` threads, each in its own conversation (scenarios in
+    turn), each opening its scenario (the lab reads the opening into the prefix cache) and
+    then sending ``turns`` messages, the next as soon as the reply and the read-ahead of the
+    next prompt are done. All first messages are sent at the same moment.
+
+    Returns one dict per reply (first-token time, tokens, seconds after the first token) and
+    the wall time from the first Send to the last reply's end.
+    """
+    import threading
+
+    barrier = threading.Barrier(count + 1)
+    results: list[dict] = []
+    failures: list[BaseException] = []
+    lock = threading.Lock()
+
+    def learner(index: int) -> None:
+        scenario = scenarios[index % len(scenarios)]
+        history = conversation_opening(scenario, index)
+        try:
+            backend.warm(history)
+        finally:
+            barrier.wait()
+        try:
+            for turn in range(turns):
+                text = LEARNER[(index + turn) % len(LEARNER)] + f" (learner {index}, turn {turn})"
+                history.append({"role": "user", "content": text})
+                sent = time.perf_counter()
+                first = None
+                reply = ""
+                stream = backend.stream(
+                    history,
+                    max_new_tokens=max_new_tokens,
+                    time_limit_s=300.0,
+                    temperature=temperature,
+                )
+                try:
+                    for piece in stream:
+                        if isinstance(piece, backends.Waiting):
+                            continue
+                        if first is None:
+                            first = time.perf_counter()
+                        reply += piece
+                finally:
+                    stream.close()
+                end = time.perf_counter()
+                with lock:
+                    results.append(
+                        {
+                            "first_s": (first or end) - sent,
+                            "tokens": stream.tokens,
+                            "after_first_s": end - (first or end),
+                            "end": end,
+                        }
+                    )
+                history.append({"role": "assistant", "content": reply})
+                backend.warm(history)  # the lab reads the conversation ahead, as after a reply
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=learner, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    start = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    wall = max(r["end"] for r in results) - start
+    return results, wall
+
+
+def concurrent_table(args, backend, scenarios) -> list[str]:
+    import torch
+
+    rows = []
+    base_rate = None
+    summary = {}
+    batcher = backend._batcher
+    for count in args.concurrent:
+        run_concurrent(backend, scenarios, min(count, 2), 1, 8, args.temperature)  # warm-up
+        before = dict(batcher.stats)
+        results, wall = run_concurrent(
+            backend, scenarios, count, args.turns, args.max_new_tokens, args.temperature
+        )
+        steps = batcher.stats["decode_steps"] - before["decode_steps"]
+        rows_per_step = (batcher.stats["rows_decoded"] - before["rows_decoded"]) / max(steps, 1)
+        firsts = [r["first_s"] for r in results]
+        rates = [
+            (r["tokens"] - 1) / r["after_first_s"]
+            for r in results
+            if r["tokens"] > 1 and r["after_first_s"] > 0
+        ]
+        total = sum(r["tokens"] for r in results)
+        aggregate = total / wall
+        base_rate = base_rate or (aggregate if count == 1 else None)
+        summary[count] = (aggregate, percentile(firsts, 50))
+        rows.append(
+            f"| {count} | {len(results)} | {percentile(firsts, 50):.2f} | "
+            f"{percentile(firsts, 95):.2f} | {statistics.median(rates) if rates else float('nan'):.1f} | "
+            f"{aggregate:.1f} | {total / len(results):.0f} | {rows_per_step:.1f} | {wall:.1f} |"
+        )
+        print(rows[-1], flush=True)
+    model = backend._model
+    device = str(model.device)
+    gpu = torch.cuda.get_device_name(0) if device.startswith("cuda") else ""
+    where = gpu or f"{platform.processor() or platform.machine()}, {args.threads} threads"
+    dtype = str(model.dtype).replace("torch.", "")
+    name = f"random-weight {args.random}" if args.random else Path(backend.ref).name
+    lines = [
+        f"Lab local backend, conversations at once: {name} ({dtype}) on {device} ({where}); "
+        f"torch {torch.__version__}, transformers {__import__('transformers').__version__}; "
+        f"load {args.load_s:.1f} s; batch size {batcher.max_batch}, queue limit "
+        f"{batcher.max_waiting}; each learner opens a scenario (read ahead into the prefix "
+        f"cache) and sends {args.turns} messages, all first messages at the same moment, each "
+        f"next one as soon as its reply is done; replies up to {args.max_new_tokens} new "
+        f"tokens, sampling at {args.temperature}.",
+        "",
+        "| conversations | replies | first token p50 (s) | first token p95 (s) | tokens/s per "
+        "conversation (median) | aggregate tokens/s | tokens per reply | rows per decoding step "
+        "| wall (s) |",
+        "|---|---|---|---|---|---|---|---|---|",
+        *rows,
+    ]
+    if base_rate and len(summary) > 1:
+        lines.append("")
+        for count, (aggregate, p50) in summary.items():
+            if count != 1:
+                lines.append(
+                    f"- {count} conversations: aggregate {aggregate / base_rate:.2f}x the "
+                    f"single conversation's, first token p50 {p50:.2f} s."
+                )
+    return lines
 
 
 def timed_reply(engine, session, text: str) -> tuple[float, float, int]:
@@ -127,12 +306,32 @@ def main() -> None:
     parser.add_argument(
         "--random", choices=sorted(SHAPES), help="build a random model of this shape"
     )
-    parser.add_argument("--tokenizer", type=Path, help="tokenizer folder for --random")
+    parser.add_argument(
+        "--tokenizer",
+        type=Path,
+        default=ASSETS / "smollm2-tokenizer",
+        help="tokenizer folder for --random (default: SmolLM2's, in bench/assets)",
+    )
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for torch")
     parser.add_argument("--out", type=Path, help="also write the table to this Markdown file")
+    parser.add_argument(
+        "--concurrent", type=int, nargs="+", metavar="N", help="conversations at once, e.g. 1 4 8"
+    )
+    parser.add_argument("--turns", type=int, default=3, help="messages per learner (--concurrent)")
+    parser.add_argument("--batch-size", type=int, help="LAB_BATCH_SIZE (default: the lab's)")
+    parser.add_argument("--temperature", type=float, default=0.7)
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a tiny random model and short runs (checks the script)",
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.random = args.random or "tiny"
+        args.runs, args.turns, args.max_new_tokens = 1, 1, 8
+        args.concurrent = args.concurrent and [min(n, 4) for n in args.concurrent]
 
     import torch
 
@@ -143,13 +342,43 @@ def main() -> None:
     if args.random:
         ref = str(build_random_model(args.random, args.tokenizer))
     os.environ.update({"LAB_BACKEND": "local", "LAB_MAX_NEW_TOKENS": str(args.max_new_tokens)})
-    os.environ.update({"LAB_TEMPERATURE": "0.7", "LAB_TIME_LIMIT_S": "120"})
+    os.environ.update({"LAB_TEMPERATURE": str(args.temperature), "LAB_TIME_LIMIT_S": "120"})
+    if args.batch_size or args.concurrent:
+        wanted = args.batch_size or (max(args.concurrent) if args.concurrent else 0)
+        os.environ["LAB_BATCH_SIZE"] = str(wanted)
     if ref:
         os.environ.update({"LAB_CPU_MODEL": ref, "LAB_GPU_MODEL": ref})
     config = load_config()
     setup_start = time.perf_counter()
     backend = backends.LocalBackend(config)
-    load_s = time.perf_counter() - setup_start
+    args.load_s = time.perf_counter() - setup_start
+    device = str(backend._model.device)
+    if args.concurrent:
+        lines = concurrent_table(args, backend, load_course().scenarios)
+    else:
+        lines = single_table(args, backend, config)
+    if not device.startswith("cuda"):
+        try:
+            load_average = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+            lines += [
+                "",
+                f"Load average at the end: {load_average} (1, 5, 15 min; 2 cores, other work on the machine).",
+            ]
+        except OSError:
+            pass
+    table = "\n".join(lines)
+    print(table)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(table + "\n")
+
+
+def single_table(args, backend, config) -> list[str]:
+    """The three single-conversation cases, through ``LabEngine.reply`` as the UI calls it."""
+    import torch
+
+    from demos.lab.session import LabEngine
+
     device = str(backend._model.device)
     cache = backends.prefix_cache(backend.ref, config.prefix_cache_tokens)
     scenario = load_course().scenarios[0]
@@ -189,30 +418,17 @@ def main() -> None:
     dtype = str(backend._model.dtype).replace("torch.", "")
     name = f"random-weight {args.random}" if args.random else Path(backend.ref).name
     system_tokens = backend.count_tokens(persona_prompt(scenario))
-    lines = [
+    return [
         f"Lab local backend: {name} ({dtype}) on {device} ({where}); torch {torch.__version__}; "
-        f"load {load_s:.1f} s; {args.runs} runs per case, median; replies up to "
-        f"{args.max_new_tokens} new tokens, sampling at 0.7; persona prompt {system_tokens} tokens; "
-        "timed from the learner's Send (coverage scoring included) to the first text on screen.",
+        f"load {args.load_s:.1f} s; {args.runs} runs per case, median; replies up to "
+        f"{args.max_new_tokens} new tokens, sampling at {args.temperature}; persona prompt "
+        f"{system_tokens} tokens; timed from the learner's Send (coverage scoring included) to "
+        "the first text on screen.",
         "",
         "| case | first token, median (s) | first token, worst (s) | tokens/s after the first | tokens per reply |",
         "|---|---|---|---|---|",
         *rows,
     ]
-    if not gpu:
-        try:
-            load_average = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-            lines += [
-                "",
-                f"Load average at the end: {load_average} (1, 5, 15 min; 2 cores, other work on the machine).",
-            ]
-        except OSError:
-            pass
-    table = "\n".join(lines)
-    print(table)
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(table + "\n")
 
 
 if __name__ == "__main__":

@@ -19,15 +19,24 @@ def env_flag(name: str, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def space_id_from(environ) -> str:
+    """SPACE_ID (set by Spaces) wins; COURSE_SPACE_ID names a Space when running elsewhere."""
+    return environ.get("SPACE_ID") or environ.get("COURSE_SPACE_ID", "")
+
+
 @dataclass(frozen=True)
 class Settings:
     lessons_dir: Path
     mcp_server: bool
     css_path: Path
+    # The Space whose repository the lesson notebooks are opened from: Spaces set SPACE_ID, so a
+    # duplicate links to its own copy; COURSE_SPACE_ID names one when the course runs elsewhere.
+    space_id: str
 
 
 settings = Settings(
     lessons_dir=Path(os.environ.get("COURSE_LESSONS_DIR", ROOT / "lessons")),
     mcp_server=env_flag("COURSE_MCP_SERVER", True),
     css_path=ROOT / "demos" / "course.css",
+    space_id=space_id_from(os.environ),
 )

@@ -86,6 +86,9 @@ class CodeBlock:
     runnable: bool
     line: int  # 1-based line in the Markdown body where the block's code starts
     note: str = ""  # why a block is not run, from its info string
+    # "code"; "no-run" (compiled, not run); "exercise" (a learner's starting point, runs);
+    # "solution" (an exercise's answer: folded on the page, hidden in the notebook, runs)
+    kind: str = "code"
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,7 @@ class Lesson:
     scenario: Scenario | None = None
     minutes: int = 0
     tab_label: str = ""
+    gpu: bool = False  # its notebook is meant for a GPU runtime (a free T4 is enough)
 
     @property
     def short_title(self) -> str:
@@ -124,8 +128,16 @@ class Course:
         return [les.scenario for les in self.lessons if les.scenario is not None]
 
 
+BLOCK_KINDS = ("no-run", "exercise", "solution")
+
+
 def extract_code_blocks(markdown: str) -> list[CodeBlock]:
-    """Every fenced Python block, in order. ```python runs; ```python no-run ... is only compiled."""
+    """Every fenced Python block, in order.
+
+    ```python runs; ```python no-run: reason is only compiled; ```python exercise and
+    ```python solution[: title] run like ```python and are laid out differently on the page and
+    in the lesson's notebook (a solution's cell is hidden behind its title).
+    """
     blocks = []
     for match in _FENCE.finditer(markdown):
         info = match.group(1).strip()
@@ -133,10 +145,12 @@ def extract_code_blocks(markdown: str) -> list[CodeBlock]:
         if not words or words[0] not in ("python", "py"):
             continue
         rest = words[1] if len(words) > 1 else ""
-        runnable = not rest.startswith("no-run")
-        note = rest[len("no-run") :].strip(" :-") if not runnable else ""
+        kind = next((k for k in BLOCK_KINDS if rest.startswith(k)), "code")
+        runnable = kind != "no-run"
+        # no-run: why it is not run; solution: an optional title for the folded cell.
+        note = rest[len(kind) :].strip(" :-") if kind in ("no-run", "solution") else ""
         line = markdown.count("\n", 0, match.start(2)) + 1
-        blocks.append(CodeBlock(match.group(2), runnable, line, note))
+        blocks.append(CodeBlock(match.group(2), runnable, line, note, kind))
     return blocks
 
 
@@ -247,6 +261,9 @@ def parse_lesson(text: str, path: Path | str) -> Lesson:
     minutes = meta.get("minutes", 0)
     if not isinstance(minutes, int) or minutes < 0:
         raise LessonError(path, "minutes", "must be a whole number of minutes")
+    gpu = meta.get("gpu", False)
+    if not isinstance(gpu, bool):
+        raise LessonError(path, "gpu", "must be true or false")
     body = match.group(2).strip()
     if not body:
         raise LessonError(path, "body", "the lesson has no text after its front matter")
@@ -261,6 +278,7 @@ def parse_lesson(text: str, path: Path | str) -> Lesson:
         scenario=_parse_scenario(meta.get("scenario"), path, lesson_id),
         minutes=minutes,
         tab_label=_text(meta, "tab_label", path, "", required=False),
+        gpu=gpu,
     )
 
 

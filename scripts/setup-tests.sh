@@ -10,6 +10,14 @@ if ! command -v chromium >/dev/null 2>&1; then
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q chromium fonts-noto-color-emoji
 fi
+# axe-core checks every page for WCAG 2.2 AA in the browser tests (tests/browser/axe.py); it
+# goes into .node/ (ignored by git).
+if ! command -v npm >/dev/null 2>&1; then
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q npm
+fi
+[ -f .node/node_modules/axe-core/axe.min.js ] ||
+  npm install --prefix .node --no-save --no-package-lock --no-audit --no-fund axe-core@4
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --upgrade pip
 .venv/bin/pip install -q -r requirements-test.txt

@@ -18,6 +18,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+# The Space trains its own classifier after start-up (minutes of CPU): tests that want it say so.
+os.environ.setdefault("ADVICE_BACKGROUND_TRAINING", "off")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,10 +31,16 @@ def app_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def app_url(app_env, tmp_path_factory):
+def app_log_path(tmp_path_factory) -> Path:
+    """Where ``app_url``'s server writes its log (stdout and stderr)."""
+    return tmp_path_factory.mktemp("app") / "app.log"
+
+
+@pytest.fixture(scope="module")
+def app_url(app_env, app_log_path):
     """Start `python app.py` on a free port and yield its base URL; stop it afterwards."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("app") / "app.log"
+    log_path = app_log_path
     env = {
         **os.environ,
         "GRADIO_SERVER_NAME": "127.0.0.1",

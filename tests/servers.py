@@ -78,3 +78,29 @@ _SSE_DISCONNECT_RACE = re.compile(
 def without_known_races(log: str) -> str:
     """The server log with Gradio's SSE disconnect race (above) taken out."""
     return _SSE_DISCONNECT_RACE.sub("", log if log.endswith("\n") else log + "\n")
+
+
+@contextmanager
+def app_in_process(course=None, **launch) -> Iterator:
+    """The whole Space built and launched in this process, with app.py's serving limits.
+
+    Yields the Blocks; its URL is ``demo.local_url`` (Gradio picks a free port) and its session
+    store ``demo.server_app.state_holder``. ``launch`` adds or overrides launch() arguments.
+    """
+    import app
+    from demos import serving
+
+    demo = app.build_app(course)
+    options = {
+        "server_name": "127.0.0.1",
+        "prevent_thread_lock": True,
+        "quiet": True,
+        "ssr_mode": False,
+        **serving.launch_options(exception_handlers={404: app.not_found_page([])}),
+        **launch,
+    }
+    demo.launch(**options)
+    try:
+        yield demo
+    finally:
+        demo.close()

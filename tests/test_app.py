@@ -4,20 +4,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-from app import TOOLS, choose_tab, tab_ids
+from app import TOOLS, tab_ids
 from demos.course import load_course
 from demos.course_ui import lesson_markdown
 
 DATA = Path(__file__).parent / "course" / "data"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def test_unknown_or_missing_tab_falls_back_to_first():
-    known = ["start", "alpha", "calculator"]
-    assert choose_tab("calculator", known) == "calculator"
-    assert choose_tab("nope", known) == "start"
-    assert choose_tab(None, known) == "start"
-    assert choose_tab("<script>", known) == "start"
 
 
 def test_every_lesson_and_tool_has_a_tab_id():

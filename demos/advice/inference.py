@@ -7,12 +7,19 @@ oversized posts give a clear :class:`PostError` or a truncation note, never a cr
 from __future__ import annotations
 
 import difflib
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from demos import hub
-from demos.advice.config import LABELS, ZERO_SHOT_CANDIDATES, settings
+from demos.advice.config import (
+    LABELS,
+    ZERO_SHOT_CANDIDATES,
+    hide_paths,
+    public_ref,
+    settings,
+)
 
 #: The tasks of "change two lines": name -> (pipeline task, settings attribute with the model).
 OTHER_TASKS: dict[str, tuple[str, str]] = {
@@ -136,6 +143,94 @@ def _require_classifier() -> str:
     return ref
 
 
+@dataclass(frozen=True)
+class ZeroShotResult:
+    scores: list[dict[str, float]]
+    method: str  # "nli" (the NLI model) or "similarity" (the offline fallback)
+    model: str  # the model that scored, as the page names it (never a server path)
+    vocabulary: frozenset[str]  # the whole words its tokenizer knows
+    fallback_reason: str = ""
+
+
+def zero_shot_side(texts: Sequence[str], progress=None) -> ZeroShotResult:
+    """The tab's zero-shot column: the NLI model when it can be loaded, else the offline fallback.
+
+    Only an unreachable Hub (a model that is not on this machine while offline) falls back; any
+    other failure of the NLI model is raised, as before.
+    """
+    from demos.advice import similarity
+
+    reference = settings().zero_shot_model
+    try:
+        scores = zero_shot_posts(texts, progress=progress)
+        words = vocabulary(hub.load_pipeline("zero-shot-classification", reference).tokenizer)
+        return ZeroShotResult(scores, "nli", public_ref(reference), words)
+    except hub.HubUnavailable as error:
+        reason = hide_paths(str(error))
+    embedding = settings().embedding_model
+    scores = similarity.similarity_zero_shot(texts, embedding, progress)
+    words = vocabulary(tokenizer_of(embedding, "base"))
+    return ZeroShotResult(scores, "similarity", public_ref(embedding), words, reason)
+
+
+def zero_shot_plan() -> str:
+    """Which zero-shot method a click would use now ("nli" or "similarity"), without loading."""
+    try:
+        hub.resolve(settings().zero_shot_model)
+    except hub.HubUnavailable:
+        return "similarity"
+    except hub.HubError:
+        return "nli"  # a broken setting: the click will say what is wrong with it
+    return "nli"
+
+
+def vocabulary(tokenizer) -> frozenset[str]:
+    """Whole lower-case words of a tokenizer's vocabulary (for verdict.check_words).
+
+    Cached by the vocabulary's content, not by model: every model fine-tuned from MiniLM (the
+    Space's, each visitor's) shares one entry."""
+    key = (len(tokenizer), tuple(tokenizer.convert_ids_to_tokens(list(range(1000, 1016)))))
+    with _vocabulary_lock:
+        cached = _vocabularies.get(key)
+    if cached is None:
+        cached = frozenset(
+            word.lower().lstrip("\u0120\u2581")
+            for word in tokenizer.get_vocab()
+            if word.lstrip("\u0120\u2581").isalpha()
+        )
+        with _vocabulary_lock:
+            if len(_vocabularies) >= 4:
+                _vocabularies.clear()
+            _vocabularies[key] = cached
+    return cached
+
+
+#: A tokenizer with fewer whole words than this is not a language's vocabulary (a test model).
+MIN_VOCABULARY = 1000
+
+
+def reading_vocabulary(candidate: frozenset[str] | None) -> frozenset[str] | None:
+    """The vocabulary to judge a post's words by: the scoring model's own if it is a real one,
+    else the embedding model's (MiniLM); None when neither is (the check then uses the English
+    function words alone)."""
+    if candidate is not None and len(candidate) >= MIN_VOCABULARY:
+        return candidate
+    try:
+        words = vocabulary(tokenizer_of(settings().embedding_model, "base"))
+    except hub.HubError:
+        return None
+    return words if len(words) >= MIN_VOCABULARY else None
+
+
+def tokenizer_of(model_ref: str, kind: str = "sequence-classification"):
+    """The tokenizer of a model loaded through the one loader (a cache hit once it is in use)."""
+    return hub.load_model(model_ref, kind)[1]
+
+
+_vocabulary_lock = threading.Lock()
+_vocabularies: dict[tuple, frozenset[str]] = {}
+
+
 def zero_shot_posts(
     texts: Sequence[str],
     model_ref: str | None = None,
@@ -224,12 +319,23 @@ def summarise(
 
 
 def pipeline_code(task_name: str, model_id: str) -> str:
-    """The few lines of code behind a result, for the learner to copy."""
+    """The few lines of code behind a result, for the learner to copy (never a server path)."""
+    local = not model_id or not hub.is_hub_id(model_id)
+    model_id = public_ref(model_id)
     if task_name == "fine-tuned":
+        where = "# the folder `python -m demos.advice.train` writes\n" if local else ""
         return (
             "from transformers import pipeline\n"
+            f"{where}"
             f'classify = pipeline("text-classification", model="{model_id}")\n'
             "classify(post)"
+        )
+    if task_name == "similarity":
+        return (
+            "from sentence_transformers import SentenceTransformer, util\n"
+            f'model = SentenceTransformer("{model_id}")\n'
+            'labels = {"advice": "What should I do? I need advice.", "venting": "I just need to vent."}\n'
+            "scores = util.cos_sim(model.encode(post), model.encode(list(labels.values())))"
         )
     if task_name == "zero-shot":
         labels = ", ".join(f'"{h}"' for h in ZERO_SHOT_CANDIDATES.values())
@@ -259,6 +365,7 @@ def code_difference(task_name: str, model_ref: str | None = None) -> tuple[str, 
     current = settings()
     model_id = (model_ref or "").strip() or default_model(task_name)
     base = pipeline_code("fine-tuned", current.classifier or "your-name/advice-classifier")
+    base = "\n".join(line for line in base.splitlines() if not line.startswith("#"))
     code = pipeline_code(task_name, model_id)
     diff = difflib.unified_diff(
         base.splitlines(), code.splitlines(), "advice classifier", task_name, lineterm="", n=0
@@ -267,10 +374,10 @@ def code_difference(task_name: str, model_ref: str | None = None) -> tuple[str, 
 
 
 def hub_page(model_ref: str) -> str:
-    """A Markdown link to the model's Hub page (or its local folder)."""
+    """A Markdown link to the model's Hub page, or where a local model comes from (no paths)."""
     if hub.is_hub_id(model_ref):
         return f"[{model_ref} on the Hub]({hub.hub_endpoint()}/{model_ref})"
-    return f"Local folder `{model_ref}`"
+    return f"Local folder `{public_ref(model_ref)}`"
 
 
 def label_names() -> tuple[str, ...]:

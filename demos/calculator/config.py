@@ -2,6 +2,7 @@
 
 CALCULATOR_HUB_TIMEOUT_S   seconds to wait for the Hub when reading a model's size (default 5)
 CALCULATOR_DATA_DIR        folder holding gpus.yaml, platforms.yaml, models.yaml (default: the package's data/)
+CALCULATOR_LOCAL_MODEL_DIRS  folders (":"-separated) whose model subfolders visitors may name (default: none)
 HF_HUB_OFFLINE             when "1", the calculator never calls the Hub (huggingface_hub's own variable)
 """
 
@@ -29,3 +30,13 @@ def data_dir() -> Path:
 def hub_offline() -> bool:
     """True when the Hub must not be called (HF_HUB_OFFLINE set to a true value)."""
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def local_model_dirs() -> list[Path]:
+    """Folders whose model subfolders a visitor may name in the model field (CALCULATOR_LOCAL_MODEL_DIRS).
+
+    Several folders are separated by the platform's path separator (":" on Linux). Empty (the
+    default): visitors can only pick built-in models and Hub IDs.
+    """
+    raw = os.environ.get("CALCULATOR_LOCAL_MODEL_DIRS", "")
+    return [Path(part) for part in raw.split(os.pathsep) if part.strip()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from demos.calculator import tables
 from demos.calculator.estimate import Estimate, format_hours
+from demos.calculator.jobs import PlatformPlan
 
 VERDICT_MARK = {
     "fits": "✅ fits",
@@ -11,15 +12,17 @@ VERDICT_MARK = {
     "does not fit": "❌ does not fit",
     "unknown": "❔ unknown",
 }
+# The verdict comes first: on a phone the first columns are the ones in view.
 VERDICT_COLUMNS = [
+    "verdict",
     "GPU",
+    "time",
     "needs (GiB)",
     "has (GiB)",
-    "verdict",
-    "time",
     "cheapest change that makes it fit",
 ]
-PLAN_COLUMNS = ["platform", "GPU", "time", "cost ($)", "plan", "source, as of"]
+PLAN_COLUMNS = ["platform", "verdict", "time", "cost ($)", "plan", "GPU", "source, as of"]
+CUT_COLUMNS = ["cut", "change", "time", "x time", "why or when"]
 
 
 def verdict_rows(result: Estimate) -> list[list]:
@@ -33,17 +36,33 @@ def verdict_rows(result: Estimate) -> list[list]:
             change = "check it fits"
         else:
             change = "nothing in reach: a smaller model or several GPUs"
+        if v.note:
+            change = f"{change} ⚠️ {v.note}" if change != "—" else f"⚠️ {v.note}"
         rows.append(
             [
+                VERDICT_MARK[v.verdict],
                 v.gpu_name,
+                format_hours(v.hours),
                 "—" if v.total_gib is None else round(v.total_gib, 1),
                 round(v.usable_gib, 1),
-                VERDICT_MARK[v.verdict],
-                format_hours(v.hours),
                 change,
             ]
         )
     return rows
+
+
+def _plan_mark(p: PlatformPlan) -> str:
+    if p.verdict == "does not fit":
+        return VERDICT_MARK["does not fit"]
+    if p.within_deadline is False:
+        return "❌ too late"
+    if p.verdict == "unknown":
+        return VERDICT_MARK["unknown"]
+    if tables.gpus().get(p.gpu) is not None and tables.gpus()[p.gpu].status:
+        return "⚠️ see plan"
+    if p.uses_fix:
+        return "✅ with a change"
+    return VERDICT_MARK.get(p.verdict, p.verdict)
 
 
 def _cost(low: float, high: float) -> str:
@@ -62,14 +81,22 @@ def plan_rows(result: Estimate) -> list[list]:
         rows.append(
             [
                 p.name,
-                p.gpu,
+                _plan_mark(p),
                 "—" if p.verdict == "does not fit" else format_hours(p.hours),
                 "—" if p.verdict == "does not fit" else _cost(p.cost_low, p.cost_high),
                 p.plan,
+                p.gpu,
                 f"{platform.source.split(' ')[0]} ({platform.as_of})",
             ]
         )
     return rows
+
+
+def cut_rows(result: Estimate) -> list[list]:
+    """Each cut that shrinks the work, alone, with its time on the chosen GPU."""
+    return [
+        [c.name, c.change, format_hours(c.hours), f"x{c.factor:.2f}", c.note] for c in result.cuts
+    ]
 
 
 def hours_rows(result: Estimate) -> list[dict]:
@@ -82,6 +109,8 @@ def hours_rows(result: Estimate) -> list[dict]:
     for p in result.plans:
         if p.verdict == "does not fit" or (p.gpu == "CPU-2" and not inference):
             continue
+        if p.days_of_quota is not None and not inference:
+            continue  # quota by the minute: not a training platform
         rows.append(
             {
                 "platform": p.name,
@@ -107,29 +136,55 @@ def memory_rows(result: Estimate) -> list[dict]:
     return rows
 
 
-def summary_markdown(result: Estimate) -> str:
-    """Headline, recommendation and why, the formula with the numbers, and notes."""
+def verdict_markdown(result: Estimate) -> str:
+    """The answer in a few lines: the recommendation, the time and the memory verdict on the chosen GPU."""
     lines = [f"### {result.recommendation.headline}", ""]
-    lines += [f"- {reason}" for reason in result.recommendation.reasons]
-    lines += ["", f"**On the {result.gpu}: {format_hours(result.hours)}**"]
+    where = f"{result.gpus} x {result.gpu}" if result.gpus > 1 else f"the {result.gpu}"
+    line = f"**On {where}: {format_hours(result.hours)}**"
+    if result.gpus > 1:
+        line += f" ({format_hours(result.gpu_hours)} of GPU time)"
     if result.memory is not None:
         verdict = result.verdict_for(result.gpu)
-        lines[-1] += (
-            f" · **memory {result.memory.total:.1f} GiB of {verdict.usable_gib:.1f} GiB: {VERDICT_MARK[verdict.verdict]}**"
+        per = " per GPU" if result.gpus > 1 else ""
+        line += (
+            f" · **memory {result.memory.total:.1f} GiB{per} of {verdict.usable_gib:.1f} GiB: "
+            f"{VERDICT_MARK[verdict.verdict]}**"
         )
         if verdict.fix is not None:
-            lines += [
-                "",
-                f"Cheapest change that makes it fit on the {result.gpu}: **{verdict.fix.description}** "
-                f"({verdict.fix.total_gib:.1f} GiB, {format_hours(verdict.fix.hours)}).",
-            ]
+            line += (
+                f"  \nCheapest change that makes it fit: **{verdict.fix.description}** "
+                f"({verdict.fix.total_gib:.1f} GiB, {format_hours(verdict.fix.hours)})."
+            )
+    lines.append(line)
+    return "\n".join(lines)
+
+
+def details_markdown(result: Estimate) -> str:
+    """Why: the recommendation's reasons, the cuts, the formula with the numbers, memory and notes."""
+    lines = [f"- {reason}" for reason in result.recommendation.reasons]
+    if result.cuts:
+        lines += ["", f"**Cuts that shrink the work** (each alone, on the {result.gpu}):", ""]
+        lines += [
+            f"- {c.name}: {c.change} → {format_hours(c.hours)} (x{c.factor:.2f})"
+            + (f"; {c.note}" if c.note else "")
+            for c in result.cuts
+        ]
     lines += ["", "**How it is computed**", "", "```text", *result.formula, "```"]
     if result.memory is not None:
-        parts = ", ".join(f"{k} {v:.2f}" for k, v in result.memory.parts().items() if v > 0)
-        lines += ["", f"Memory (GiB): {parts}; total {result.memory.total:.2f}."]
+        parts = ", ".join(f"{k} {v:.2f}" for k, v in result.memory.parts().items() if v > 0.005)
+        lines += [
+            "",
+            f"Memory (GiB, at its peak {result.memory.peak_at}): {parts}; "
+            f"total {result.memory.total:.2f}.",
+        ]
     if result.notes:
         lines += [""] + [f"> {note}" for note in result.notes]
     return "\n".join(lines)
+
+
+def summary_markdown(result: Estimate) -> str:
+    """The verdict, then the details (one Markdown block)."""
+    return verdict_markdown(result) + "\n\n" + details_markdown(result)
 
 
 def text_report(result: Estimate) -> str:
@@ -153,10 +208,14 @@ def text_report(result: Estimate) -> str:
     if result.memory is not None:
         lines += ["", "Memory (GiB):"]
         lines += [f"  {k:32s} {v:8.2f}" for k, v in result.memory.parts().items()]
-        lines += [f"  {'total':32s} {result.memory.total:8.2f}"]
+        lines += [f"  {'total':32s} {result.memory.total:8.2f}  (peak {result.memory.peak_at})"]
     lines += ["", "Per GPU:"] + table(VERDICT_COLUMNS, verdict_rows(result))
     plan_columns = PLAN_COLUMNS[:5]
     lines += ["", "Per platform:"] + table(plan_columns, [row[:5] for row in plan_rows(result)])
+    if result.cuts:
+        lines += ["", "Cuts that shrink the work:"] + table(CUT_COLUMNS, cut_rows(result))
+        if result.cut_plan:
+            lines += ["", result.cut_plan]
     if result.notes:
         lines += [""] + [f"Note: {n}" for n in result.notes]
     return "\n".join(lines)

@@ -31,6 +31,12 @@ class GpuSpec:
     full_mfu_width: int
     source: str
     as_of: str
+    cuda_context_gib: float = 0.5
+    interconnect: str = ""
+    interconnect_gbps: float | None = None
+    status: str = (
+        ""  # a known problem (e.g. no kernels in a platform's default image), with its source
+    )
 
     @property
     def has_bf16(self) -> bool:
@@ -54,10 +60,17 @@ class Platform:
     as_of: str
     note: str = ""
     providers: tuple[str, ...] = ()
+    max_gpu_count: int | None = None  # rentals: the largest machine offered (default: gpu_count)
+    daily_quota_minutes: dict | None = None  # ZeroGPU: minutes a day per account tier
+    call_seconds: float | None = None  # ZeroGPU: default length of one GPU call
 
     @property
     def is_free(self) -> bool:
         return self.price_per_hour[1] == 0
+
+    @property
+    def max_gpus(self) -> int:
+        return max(self.gpu_count, self.max_gpu_count or 0)
 
 
 @dataclass(frozen=True)
@@ -74,6 +87,12 @@ class ModelSpec:
     gated_mlp: bool
     source: str
     as_of: str
+    intermediate: int = 0
+    kind: str = "decoder"
+    decoder_layers: int = 0
+    family: str = ""
+    activation: str = ""
+    dropout: float = 0.0
 
 
 def _read(name: str) -> dict:
@@ -98,6 +117,10 @@ def gpus() -> dict[str, GpuSpec]:
             full_mfu_width=int(entry["full_mfu_width"]),
             source=str(entry["source"]),
             as_of=str(entry["as_of"]),
+            cuda_context_gib=float(entry.get("cuda_context_gib", 0.5)),
+            interconnect=str(entry.get("interconnect", "")),
+            interconnect_gbps=entry.get("interconnect_gbps"),
+            status=str(entry.get("status", "") or "").strip(),
         )
     return table
 
@@ -124,6 +147,9 @@ def platforms() -> dict[str, Platform]:
             as_of=str(entry["as_of"]),
             note=entry.get("note", ""),
             providers=tuple(entry.get("providers", ())),
+            max_gpu_count=entry.get("max_gpu_count"),
+            daily_quota_minutes=entry.get("daily_quota_minutes"),
+            call_seconds=entry.get("call_seconds"),
         )
     return table
 
@@ -131,10 +157,9 @@ def platforms() -> dict[str, Platform]:
 @cache
 def models() -> dict[str, ModelSpec]:
     """Built-in table of common models, keyed as in models.yaml (e.g. ``"Llama-3.2-3B"``)."""
+    fields = ModelSpec.__dataclass_fields__
     return {
-        key: ModelSpec(
-            key=key, **{k: entry[k] for k in ModelSpec.__dataclass_fields__ if k != "key"}
-        )
+        key: ModelSpec(key=key, **{k: v for k, v in entry.items() if k in fields and k != "key"})
         for key, entry in _read("models.yaml").items()
     }
 

@@ -14,11 +14,11 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from demos import hub
+from demos.lab.batching import Batcher, QueueFull, Waiting
 from demos.lab.compute import compute
 from demos.lab.config import HUB_SMOLLM2_135M, LabConfig, smollm2_gguf_path
 
@@ -43,10 +43,18 @@ class BackendUnavailable(RuntimeError):
         self.reason = reason
 
 
-class TokenStream:
-    """An iterator of text pieces that also counts the tokens generated so far."""
+class LabBusy(BackendUnavailable):
+    """The local model has every place taken and its line is full (``reason`` says so)."""
 
-    def __init__(self, pieces: Iterator[tuple[str, int]]):
+
+class TokenStream:
+    """An iterator of text pieces that also counts the tokens generated so far.
+
+    While a local reply waits for a place it also yields :class:`Waiting` events: empty
+    strings (joining pieces is unaffected) that carry the place in line and a message.
+    """
+
+    def __init__(self, pieces: Iterator[tuple[str, int] | Waiting]):
         self._pieces = pieces
         self.tokens = 0
 
@@ -55,7 +63,10 @@ class TokenStream:
 
     def __next__(self) -> str:
         while True:  # a token that ends inside a multi-byte character brings no text yet
-            text, self.tokens = next(self._pieces)
+            item = next(self._pieces)
+            if isinstance(item, Waiting):
+                return item
+            text, self.tokens = item
             if text:
                 return text
 
@@ -407,106 +418,47 @@ def _stream_local(
         raise BackendUnavailable("the local model failed to generate") from failure[0]
 
 
-class IncrementalDecoder:
-    """Turns tokens into text one token at a time, holding back a piece that ends inside a
-    multi-byte character until the next token completes it."""
-
-    def __init__(self, tokenizer: Any):
-        self._tokenizer = tokenizer
-        self._tokens: list[int] = []
-        self._printed = 0
-
-    def push(self, token: int) -> str:
-        self._tokens.append(token)
-        text = self._tokenizer.decode(self._tokens, skip_special_tokens=True)
-        if text.endswith("\ufffd"):
-            return ""
-        piece = text[self._printed :]
-        if text.endswith("\n"):  # a finished line never changes again: start afresh
-            self._tokens, self._printed = [], 0
-        else:
-            self._printed = len(text)
-        return piece
+_batchers: dict[str, Batcher] = {}
+_batchers_lock = threading.Lock()
 
 
-def _end_token_ids(model: Any, tokenizer: Any) -> set[int]:
-    ids = getattr(model.generation_config, "eos_token_id", None)
-    ends = set(ids if isinstance(ids, list) else [ids] if ids is not None else [])
-    if tokenizer.eos_token_id is not None:
-        ends.add(tokenizer.eos_token_id)
-    return ends
+def default_batch_size(device: Any) -> int:
+    """Replies decoded together when ``LAB_BATCH_SIZE`` is 0: 8 on a CPU, 32 on a GPU."""
+    return 32 if str(device).startswith("cuda") else 8
 
 
-def _decode_steps(
-    ref: str,
-    messages: list[Message],
-    max_new_tokens: int,
-    time_limit_s: float,
-    temperature: float,
-    cache_tokens: int,
-) -> Iterator[tuple[str, int]]:
-    """Generate one token per step (run on the compute thread), yielding (text, tokens so far).
-
-    The same sampling as the lab's ``generate`` call (repetition penalty 1.1, temperature,
-    top-p 0.9), the prefix cache reused and refilled, and a stop at an end token, at
-    ``max_new_tokens``, at the time limit or when the reader closes the stream.
-    """
-    import torch
-    from transformers import (
-        DynamicCache,
-        LogitsProcessorList,
-        RepetitionPenaltyLogitsProcessor,
-        TemperatureLogitsWarper,
-        TopPLogitsWarper,
-    )
-
-    model, tokenizer, inputs = _chat_inputs(ref, messages)
-    prompt_ids = inputs["input_ids"][0].tolist()
-    store = prefix_cache(ref, cache_tokens) if cache_tokens > 0 else None
-    cache, reused = store.lookup(prompt_ids) if store is not None else (None, 0)
-    if cache is None:
-        cache, reused = DynamicCache(config=model.config), 0
-    processors = LogitsProcessorList([RepetitionPenaltyLogitsProcessor(1.1)])
-    if temperature > 0:
-        processors += [TemperatureLogitsWarper(temperature), TopPLogitsWarper(0.9)]
-    ends = _end_token_ids(model, tokenizer)
-    cache_argument = _forward_cache_name(model)
-    ids = torch.tensor([prompt_ids], device=model.device)
-    pending = ids[:, reused:]
-    decoder = IncrementalDecoder(tokenizer)
-    generated: list[int] = []
-    deadline = time.monotonic() + time_limit_s
-    try:
-        for _ in range(max_new_tokens):
-            with torch.inference_mode():
-                output = model(input_ids=pending, use_cache=True, **{cache_argument: cache})
-                scores = processors(ids, output.logits[:, -1, :].float())
-                if temperature > 0:
-                    next_id = torch.multinomial(torch.softmax(scores, dim=-1), 1)
-                else:
-                    next_id = scores.argmax(dim=-1, keepdim=True)
-            token = int(next_id)
-            if token in ends:
-                return
-            generated.append(token)
-            ids = torch.cat([ids, next_id], dim=1)
-            pending = next_id
-            yield decoder.push(token), len(generated)
-            if time.monotonic() > deadline:
-                return
-    finally:
-        if store is not None:
-            held = prompt_ids + generated
-            length = cache.get_seq_length()
-            if 0 < length <= len(held):
-                store.store(held[:length], cache)
+def default_prefill_chunk(device: Any) -> int:
+    """Prompt tokens read per turn: on a CPU, small enough that the replies being written wait
+    little between two tokens; a GPU reads 1,024 in about the time of one decoding step."""
+    return 1024 if str(device).startswith("cuda") else 128
 
 
-def _forward_cache_name(model: Any) -> str:
-    """The forward() argument for the key/value cache: ``cache`` in transformers 5.2x."""
-    import inspect
+def send_concurrency(config: LabConfig) -> int:
+    """How many lab messages the web server lets run at once: every place of the local model
+    (``LAB_BATCH_SIZE``, 8 when automatic) and its whole line, plus a few more that are told
+    at once that the lab is busy instead of waiting unseen in the server's own queue."""
+    return (config.batch_size or 8) + config.queue_limit + 4
 
-    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+
+def batcher(ref: str, config: LabConfig, model: Any, tokenizer: Any) -> Batcher:
+    """The process-wide :class:`~demos.lab.batching.Batcher` of one local model, attached to
+    the compute thread (created on first use, with the sizes in ``config``)."""
+    with _batchers_lock:
+        if ref not in _batchers:
+            store = prefix_cache(ref, config.prefix_cache_tokens)
+            _batchers[ref] = Batcher(
+                model,
+                tokenizer,
+                max_batch=config.batch_size or default_batch_size(model.device),
+                max_waiting=config.queue_limit,
+                prefill_chunk=default_prefill_chunk(model.device),
+                prefix_store=store if config.prefix_cache_tokens > 0 else None,
+                wake=compute.wake,
+            )
+            compute.attach(_batchers[ref])
+        found = _batchers[ref]
+        found.resize(config.batch_size or default_batch_size(model.device), config.queue_limit)
+        return found
 
 
 _zero_gpu_lock = threading.Lock()
@@ -555,6 +507,7 @@ class LocalBackend:
         self.context_tokens = min(
             self.context_tokens, getattr(self._model.config, "max_position_embeddings", 10**9)
         )
+        self._batcher = batcher(self.ref, config, self._model, self._tokenizer)
         self.label = f"local model {Path(self.ref).name if os.sep in self.ref else self.ref}"
 
     def count_tokens(self, text: str) -> int:
@@ -580,22 +533,40 @@ class LocalBackend:
                     self._cache_tokens,
                 )
             )
-        steps = partial(
-            _decode_steps,
-            self.ref,
-            messages,
-            max_new_tokens,
-            time_limit_s,
-            temperature,
-            self._cache_tokens,
+        return TokenStream(
+            self._submit(messages, max_new_tokens, time_limit_s, temperature, background=False)
         )
-        return TokenStream(compute.stream(steps, timeout=time_limit_s + 60))
+
+    def _submit(
+        self,
+        messages: list[Message],
+        max_new_tokens: int,
+        time_limit_s: float,
+        temperature: float,
+        background: bool,
+    ):
+        ids = self._tokenizer.apply_chat_template(messages, add_generation_prompt=True)
+        ids = list(ids["input_ids"] if hasattr(ids, "keys") else ids)
+        try:
+            return self._batcher.submit(
+                ids,
+                max_new_tokens=max_new_tokens,
+                temperature=temperature,
+                time_limit_s=time_limit_s,
+                background=background,
+            )
+        except QueueFull as exc:
+            raise LabBusy(exc.reason) from None
+
+    def load(self) -> tuple[int, int]:
+        """(replies the local model is writing now, messages waiting for a place)."""
+        return self._batcher.load()
 
     def warm(self, messages: list[Message]) -> None:
-        """Read ``messages`` into the prefix cache now (one token generated), so the learner's
-        first message only costs its own tokens."""
+        """Read ``messages`` into the prefix cache now, so the learner's next message only
+        costs its own tokens. Waits until done; skipped when other learners wait for a place."""
         if self._cache_tokens > 0 and not _on_zero_gpu():
-            for _ in self.stream(messages, max_new_tokens=1, time_limit_s=30.0, temperature=0.0):
+            for _ in self._submit(messages, 1, 30.0, 0.0, background=True):
                 pass
 
 

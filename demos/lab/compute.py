@@ -4,9 +4,10 @@ Measured on the 2-core machine (SmolLM2-135M, 64 tokens): ``generate`` runs at a
 when a single thread does all torch work in the process, but at about 17 once a second thread
 has also run torch operations (each thread gets its own OpenMP team, and the teams compete for
 the cores). So the lab's model work (generation and sentence embeddings) runs here, on one
-long-lived thread. Several conversations take turns one token at a time, so each sees its first
-token promptly instead of waiting for another's whole reply; a short call (an embedding) runs
-between two tokens.
+long-lived thread. The local model's replies are decoded together by a worker attached here
+(:class:`demos.lab.batching.Batcher`: one batched forward pass gives every conversation its
+next token); step-generators take turns one item at a time; a short call (an embedding) runs
+between two turns.
 """
 
 from __future__ import annotations
@@ -16,9 +17,19 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 _END = object()
+
+
+class Worker(Protocol):
+    """Something with work of its own, done a turn at a time on the compute thread."""
+
+    def busy(self) -> bool: ...
+
+    def step(self) -> None: ...
+
+    def fail(self, exc: BaseException) -> None: ...
 
 
 @dataclass
@@ -36,12 +47,30 @@ class ComputeThread:
         self._inbox: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._workers: list[Worker] = []
 
     def _ensure_started(self) -> None:
         with self._start_lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
                 self._thread.start()
+
+    def attach(self, worker: Worker) -> None:
+        """Give ``worker`` a turn (``worker.step()``) in every round while it is busy; it calls
+        :meth:`wake` when new work arrives."""
+        with self._start_lock:
+            if worker not in self._workers:
+                self._workers = [*self._workers, worker]
+        self._ensure_started()
+        self.wake()
+
+    def detach(self, worker: Worker) -> None:
+        with self._start_lock:
+            self._workers = [w for w in self._workers if w is not worker]
+
+    def wake(self) -> None:
+        """Make an idle compute thread look at its workers again."""
+        self._inbox.put(("wake",))
 
     def on_thread(self) -> bool:
         return threading.current_thread() is self._thread
@@ -82,9 +111,11 @@ class ComputeThread:
     def _loop(self) -> None:
         active: list[_Stream] = []
         while True:
+            workers = self._workers
+            busy = [worker for worker in workers if worker.busy()]
             try:
                 # Block only when no conversation is waiting for its next token.
-                message = self._inbox.get(block=not active, timeout=None)
+                message = self._inbox.get(block=not (active or busy), timeout=None)
             except queue.Empty:
                 message = None
             while message is not None:
@@ -104,8 +135,16 @@ class ComputeThread:
                 except BaseException as exc:  # handed to the reader, never lost
                     job.out.put(exc)
                     self._finish(job, active, close=True)
+            for worker in workers:
+                if worker.busy():
+                    try:
+                        worker.step()
+                    except BaseException as exc:  # its readers hear it; the thread lives on
+                        worker.fail(exc)
 
     def _handle(self, message: tuple, active: list[_Stream]) -> None:
+        if message[0] == "wake":
+            return
         if message[0] == "call":
             _, fn, args, kwargs, future = message
             try:

@@ -41,6 +41,11 @@ Variable                       Default                                Meaning
 ``LAB_ZEROGPU_DURATION``       ``60``                                 seconds requested per reply on ZeroGPU
 ``LAB_PREFIX_CACHE_TOKENS``    ``16384``                              tokens of key/value cache the local model keeps
                                                                       to reuse shared prompt prefixes (0: off)
+``LAB_BATCH_SIZE``             ``0``                                  replies the local model writes together (one
+                                                                      batched step gives each its next token); 0:
+                                                                      8 on a CPU, 32 on a GPU
+``LAB_QUEUE_LIMIT``            ``16``                                 messages that may wait for a place (each hears
+                                                                      its number in line); beyond, "the lab is busy"
 ``HF_TOKEN``                   (unset)                                the Space's secret for Inference Providers;
                                                                       never shown, logged or stored in a session
 =============================  =====================================  ==============================================
@@ -95,6 +100,8 @@ class LabConfig:
     login: str = "auto"
     zerogpu_duration: int = 60
     prefix_cache_tokens: int = 16384
+    batch_size: int = 0
+    queue_limit: int = 16
 
 
 def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
@@ -138,6 +145,8 @@ def load_config() -> LabConfig:
         login=_choice("LAB_LOGIN", "auto", ("auto", "on", "off")),
         zerogpu_duration=_number("LAB_ZEROGPU_DURATION", 60, 5, 300),
         prefix_cache_tokens=_number("LAB_PREFIX_CACHE_TOKENS", 16384, 0, 10_000_000),
+        batch_size=_number("LAB_BATCH_SIZE", 0, 0, 256),
+        queue_limit=_number("LAB_QUEUE_LIMIT", 16, 0, 1000),
     )
 
 

@@ -75,6 +75,10 @@ class BadConversation(LabError):
     pass
 
 
+class LabBusy(NoBackend):
+    """Every place of the local model is taken and its line is full: the learner sends again."""
+
+
 @dataclass
 class LabSession:
     """One visitor's conversation, rebuilt from what the caller sent. Holds no prompt, no token."""
@@ -106,6 +110,7 @@ class ReplyUpdate:
     coverage: Coverage
     notice: str = ""
     done: bool = False
+    waiting: str = ""  # the local model is busy: where this message is in line
 
 
 @dataclass(frozen=True)
@@ -308,7 +313,9 @@ class LabEngine:
         """Add the learner's message and stream the character's answer into ``session``.
 
         Yields after the learner's message is scored (the meter can move at once), after every
-        checked sentence of the reply, and once more when done.
+        checked sentence of the reply, while a local model's reply waits for a place (with the
+        place in line), and once more when done. Raises :class:`LabBusy`, with the session as
+        before the message, when the local model's line is full.
         """
         scenario = self.scenario(session.scenario_id)
         texts = prompt_texts()
@@ -316,12 +323,14 @@ class LabEngine:
         if not text:
             raise EmptyMessage("Write a message to the character first.")
         notices: list[str] = []
+        session.ended = False  # a new message after End goes on with the conversation
         text, clipped = clip_text(text, self.config.max_message_chars)
         if clipped:
             notices.append(texts.clipped_notice.format(chars=f"{self.config.max_message_chars:,}"))
         earlier = session.coverage or score_by_embeddings(
             scenario, session.learner_messages(), self.embedder
         )
+        start = len(session.messages)
         session.messages.append({"role": "user", "content": text})
         session.coverage = score_by_embeddings(scenario, session.learner_messages(), self.embedder)
         yield ReplyUpdate(session.coverage, " ".join(notices))
@@ -333,11 +342,18 @@ class LabEngine:
         session.messages.append(answer)
         voice = "director" if escape else self.voice(token)
         if voice == "model":
-            yield from self._spoken_by_model(session, scenario, move, answer, notices, token)
+            try:
+                yield from self._spoken_by_model(session, scenario, move, answer, notices, token)
+            except LabBusy:
+                del session.messages[start:]  # the learner may send it again
+                session.coverage = earlier
+                raise
             if answer["content"]:
                 session.voice = "model"
                 session.notices = notices
                 yield ReplyUpdate(session.coverage, " ".join(notices), done=True)
+                if not session.ended:  # a local model reads the next prompt's start meanwhile
+                    self.warm(session, token)
                 return
         # The director speaks: its own line, from the card.
         answer["content"] = move.line or texts.empty_reply
@@ -397,6 +413,11 @@ class LabEngine:
                         self._remote_failed[self._token_key(token)] = time.monotonic()
                     notices.append(texts.fallback_notice.format(reason=exc.reason))
                     continue
+                if isinstance(exc, backends.LabBusy):
+                    raise LabBusy(
+                        f"The character cannot answer right now: {exc.reason}. Your message is "
+                        "still in the box: send it again in a minute."
+                    ) from None
                 return  # no model now: the director speaks
         if stream is None:
             return
@@ -404,6 +425,15 @@ class LabEngine:
         shown = ""
         try:
             for piece in stream:
+                if session.ended:  # End pressed meanwhile: stop, and free the model's place
+                    break
+                if isinstance(piece, backends.Waiting):  # the local model's line: say where
+                    yield ReplyUpdate(
+                        session.coverage,  # type: ignore[arg-type]
+                        " ".join(notices),
+                        waiting=piece.message,
+                    )
+                    continue
                 raw += piece
                 check = vet_reply(raw, context, final=False)
                 if check.shown != shown:
@@ -412,7 +442,7 @@ class LabEngine:
                     yield ReplyUpdate(session.coverage, " ".join(notices))  # type: ignore[arg-type]
                 if check.problem or (check.complete and _enough(shown)):
                     break
-        finally:
+        finally:  # also when the reply is stopped half-way (End, a closed page)
             stream.close()
         final = vet_reply(raw, context, final=True)
         shown = final.shown if len(final.shown) >= len(shown) else shown

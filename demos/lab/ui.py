@@ -25,12 +25,13 @@ import gradio as gr
 
 from demos.config import settings
 from demos.course import Scenario, load_course
+from demos.lab.backends import send_concurrency
 from demos.lab.coach import Debrief, debrief_markdown, plain_markdown, transcript_markdown
 from demos.lab.config import LabConfigError, load_config, login_enabled, space_token
 from demos.lab.coverage import Coverage
 from demos.lab.director import script_for
 from demos.lab.prompts import prompt_texts
-from demos.lab.session import LabEngine, LabError, LabSession
+from demos.lab.session import LabBusy, LabEngine, LabError, LabSession
 from demos.ui_common import event_api
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,22 @@ def chat_from_page(chat) -> list[dict[str, str]]:
             content = content.get("text") or content.get("value") or ""
         if isinstance(content, str):
             messages.append({"role": item.get("role", ""), "content": html.unescape(content)})
+    if messages and messages[-1]["role"] == "assistant":
+        if messages[-1]["content"].startswith(WAITING_MARK):
+            messages.pop()  # a reply that was still waiting for the local model: not said
     return messages
+
+
+WAITING_MARK = "⏳ "  # starts the bubble of a reply waiting for a place (never a real reply)
+
+
+def chat_messages(session: LabSession, waiting: str = "") -> list[dict[str, str]]:
+    """The conversation as shown; while the reply waits for a place in the local model, its
+    empty bubble says so (the status line too), where the learner is looking."""
+    chat = session.visible_messages()
+    if waiting and chat and chat[-1]["role"] == "assistant" and not chat[-1]["content"]:
+        chat[-1]["content"] = WAITING_MARK + waiting
+    return chat
 
 
 def _learner_error(exc: Exception) -> gr.Error:
@@ -242,6 +258,9 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
                 show_label=False,
                 height=380,
                 render_markdown=False,  # with the text escaped: a visitor's HTML is shown, not run
+                # Gradio's "share" button has no accessible name, and a practice conversation
+                # is not for posting to the Space's discussions.
+                buttons=["copy", "copy_all"],
                 elem_id="lab-chat",
                 elem_classes=["tool-result"],
             )
@@ -321,21 +340,50 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
         **event_api("lab_scenario_from_address", expose_api, internal=True),
     )
 
-    def ui_send(text: str, scenario_id: str, chat, oauth_token: gr.OAuthToken | None = None):
+    # The session of each page's reply in progress (by Gradio's session hash), so that End can
+    # stop it or take it out of the local model's line; the conversation itself stays on the page.
+    in_flight: dict[str, LabSession] = {}
+    in_flight_lock = threading.Lock()
+
+    def ui_send(
+        text: str,
+        scenario_id: str,
+        chat,
+        request: gr.Request,
+        oauth_token: gr.OAuthToken | None = None,
+    ):
+        if not (text or "").strip():  # an empty Send does nothing, like any chat
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        key = getattr(request, "session_hash", None) or ""
+        session = None
         try:
-            if not (text or "").strip():  # an empty Send does nothing, like any chat
-                yield gr.skip(), gr.skip(), gr.skip()
-                return
             session = engine.resume(scenario_id, chat_from_page(chat))
             scenario = engine.scenario(scenario_id)
+            with in_flight_lock:
+                in_flight[key] = session
             for update in engine.reply(session, text, _token(oauth_token)):
                 yield (
-                    chat_for_page(session.visible_messages()),
+                    chat_for_page(chat_messages(session, update.waiting)),
                     meter_markdown(scenario, update.coverage),
-                    status_markdown(session, update.notice),
+                    status_markdown(
+                        session, " ".join(filter(None, [update.notice, update.waiting]))
+                    ),
+                    gr.skip(),
                 )
+        except LabBusy as exc:  # the line is full: say so and give the draft back, no error
+            yield (
+                chat_for_page(session.visible_messages()),
+                meter_markdown(scenario, session.coverage),
+                status_markdown(session, str(exc)),
+                text,
+            )
         except Exception as exc:
             raise _learner_error(exc) from None
+        finally:
+            with in_flight_lock:
+                if session is not None and in_flight.get(key) is session:
+                    del in_flight[key]
 
     def take_message(text: str):
         """Empty the box and grey Send out at once; the reply then works on the taken text."""
@@ -345,7 +393,9 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
 
     # Taking the message is its own quick step, so the box is empty even when the reply comes
     # back at once (fast updates reach the page together, and only the last one would count);
-    # `then` brings Send back even after an error.
+    # `then` brings Send back even after an error. Up to the local model's places and line run
+    # at once (see backends.send_concurrency): the lab tells each waiting learner their number
+    # itself, instead of Gradio's default of one at a time.
     taken = gr.State("")
     gr.on(
         [message.submit, send.click],
@@ -358,8 +408,11 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
     ).then(
         ui_send,
         inputs=[taken, scenario_pick, chatbot],
-        outputs=[chatbot, meter, status],
+        outputs=[chatbot, meter, status, message],
         show_progress="minimal",
+        show_progress_on=[chatbot],  # the status line stays readable (e.g. a place in line)
+        concurrency_limit=send_concurrency(config),
+        concurrency_id="lab_send",
         **event_api("lab_send_ui", expose_api, internal=True),
     ).then(
         lambda: gr.Button(interactive=True),
@@ -389,10 +442,20 @@ def build(expose_api: bool = True, *, scenarios: Sequence[Scenario] | None = Non
         **event_api("lab_preview_ui", expose_api, internal=True),
     )
 
-    def ui_end(scenario_id: str, chat, oauth_token: gr.OAuthToken | None = None):
+    def ui_end(
+        scenario_id: str, chat, request: gr.Request, oauth_token: gr.OAuthToken | None = None
+    ):
         try:
             token = _token(oauth_token)
-            session = engine.resume(scenario_id, chat_from_page(chat))
+            conversation = chat_from_page(chat)
+            with in_flight_lock:
+                live = in_flight.get(getattr(request, "session_hash", None) or "")
+            if live is not None and live.scenario_id == scenario_id:
+                # A reply is being written or waits for a place: stop it (its place frees up at
+                # the model's next step), and judge what the learner has seen and said.
+                live.ended = True
+                conversation = [m for m in live.visible_messages() if m["content"]]
+            session = engine.resume(scenario_id, conversation)
             result = engine.end(session, token)
             scenario = engine.scenario(scenario_id)
             document = transcript_markdown(scenario, session.visible_messages(), result)
@@ -552,4 +615,10 @@ def _public_api(engine: LabEngine) -> None:
         (preview_coverage, "lab_preview"),
         (end_conversation, "lab_end"),
     ):
-        gr.api(fn, **event_api(name, True))
+        # A message shares the page's group: the local model's places and line (issue 16).
+        group = (
+            dict(concurrency_limit=send_concurrency(engine.config), concurrency_id="lab_send")
+            if name == "lab_send"
+            else {}
+        )
+        gr.api(fn, **event_api(name, True), **group)

@@ -132,6 +132,8 @@ class AutogradResult:
     snippet: str
     output_value: float
     rows: tuple[GradientRow, ...]
+    printed: str = ""  # what the snippet's print() line wrote, as Python writes it
+    output_name: str = "output"
 
 
 def _parse_values(expression: Expression, values: list) -> dict[str, float]:
@@ -181,7 +183,11 @@ def compute_gradients(key: str, values: list, backward_twice: bool = False) -> A
     expression = EXPRESSIONS[key]
     parsed = _parse_values(expression, values)
     snippet = render_snippet(expression, parsed, backward_twice)
-    namespace: dict = {"torch": torch, "print": lambda *args: None}
+    printed: list[str] = []
+    namespace: dict = {
+        "torch": torch,
+        "print": lambda *args: printed.append(" ".join(str(a) for a in args)),
+    }
     exec(
         compile(snippet, "autograd.py", "exec"), namespace
     )  # text built only from floats and fixed code
@@ -203,7 +209,13 @@ def compute_gradients(key: str, values: list, backward_twice: bool = False) -> A
                 hand_value=times * v.hand_value(parsed) if v.requires_grad else None,
             )
         )
-    return AutogradResult(snippet, namespace[expression.output].item(), tuple(rows))
+    return AutogradResult(
+        snippet,
+        namespace[expression.output].item(),
+        tuple(rows),
+        printed="\n".join(printed),
+        output_name=expression.output,
+    )
 
 
 def result_markdown(result: AutogradResult) -> str:
@@ -212,8 +224,16 @@ def result_markdown(result: AutogradResult) -> str:
     def fmt(x: float | None) -> str:
         return "None" if x is None else f"{x:.6g}"
 
+    # What the code above prints comes first, so the panel's output is the code's output; the
+    # expression's own value follows, labelled as such.
+    print_line = result.snippet.rstrip().splitlines()[-1]
     lines = [
-        f"Output: **{result.output_value:.6g}**",
+        f"`{print_line}` prints:",
+        "",
+        "```text",
+        result.printed,
+        "```",
+        f"(`{result.output_name}` itself is {result.output_value:.6g}.)",
         "",
         "| tensor | value | requires_grad | `.grad` from PyTorch | by hand | by hand, value | same? |",
         "|---|---|---|---|---|---|---|",

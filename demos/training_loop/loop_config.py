@@ -95,15 +95,15 @@ def _in_range(name: str, value: float, what: str) -> None:
 
 def _validate(cfg: LoopConfig) -> None:
     if cfg.task not in TASKS:
-        raise ConfigError(f"Unknown task '{cfg.task}'; choose one of: {', '.join(TASKS)}.")
+        raise ConfigError(f"Unknown task {_shown(cfg.task)}; choose one of: {', '.join(TASKS)}.")
     if cfg.loss not in LOSSES[cfg.task]:
         choices = ", ".join(LOSSES[cfg.task])
         raise ConfigError(
-            f"The loss '{cfg.loss}' does not fit a {cfg.task} task; use one of: {choices}."
+            f"The loss {_shown(cfg.loss)} does not fit a {cfg.task} task; use one of: {choices}."
         )
     if cfg.optimizer not in OPTIMIZERS:
         raise ConfigError(
-            f"Unknown optimizer '{cfg.optimizer}'; choose one of: {', '.join(OPTIMIZERS)}."
+            f"Unknown optimizer {_shown(cfg.optimizer)}; choose one of: {', '.join(OPTIMIZERS)}."
         )
     if not math.isfinite(cfg.learning_rate):
         raise ConfigError("The learning rate must be a number.")
@@ -125,21 +125,68 @@ def _validate(cfg: LoopConfig) -> None:
         )
 
 
+def _shown(value) -> str:
+    """A visitor's value as a message quotes it: short, on one line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def _as_int(value, what: str) -> int:
+    if isinstance(value, bool):
+        raise ConfigError(f"The {what} must be a whole number; got {_shown(value)}.")
     try:
         number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"The {what} must be a whole number.") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"The {what} must be a whole number; got {_shown(value)}.") from None
     if not math.isfinite(number) or number != int(number):
-        raise ConfigError(f"The {what} must be a whole number; got {value}.")
+        raise ConfigError(f"The {what} must be a whole number; got {_shown(value)}.")
     return int(number)
 
 
 def _as_float(value, what: str) -> float:
+    """A number from a widget or an API caller (``"0.01"`` as a string too); finite or refused."""
+    if isinstance(value, bool):
+        raise ConfigError(f"The {what} must be a number; got {_shown(value)}.")
     try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"The {what} must be a number.") from None
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"The {what} must be a number; got {_shown(value)}.") from None
+    if not math.isfinite(number):
+        raise ConfigError(f"The {what} must be a finite number; got {_shown(value)}.")
+    return number
+
+
+def _as_bool(value, what: str) -> bool:
+    """A checkbox from a widget or an API caller: true/false, 1/0, or those words as text."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
+        return value.strip().lower() in ("true", "1", "yes")
+    raise ConfigError(f"The {what} setting must be true or false; got {_shown(value)}.")
+
+
+def _as_names(value, what: str) -> tuple[str, ...]:
+    """A list of choices from a widget or an API caller (one name, or names separated by commas)."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ConfigError(f"The {what} must be a list of names; got {_shown(value)}.")
+
+
+def failure_names(value) -> tuple[str, ...]:
+    """The failure switches as names, from a widget's list or an API caller's text."""
+    return _as_names(value, "failures")
+
+
+def _as_choice(value, what: str) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"The {what} must be one of the listed names; got {_shown(value)}.")
+    return value
 
 
 def make_config(
@@ -161,20 +208,24 @@ def make_config(
     ``failures`` may include ``lr_too_high`` (a preset of the rate, not a change of the code):
     it is dropped here, because the numbers it sets are already in the other settings.
     """
-    chosen = tuple(f for f in ALL_FAILURES if f in set(failures or ()))
-    unknown = set(failures or ()) - set(ALL_FAILURES)
+    names = failure_names(failures)
+    chosen = tuple(f for f in ALL_FAILURES if f in set(names))
+    unknown = set(names) - set(ALL_FAILURES)
     if unknown:
-        raise ConfigError(f"Unknown failure(s): {', '.join(sorted(map(str, unknown)))}.")
+        raise ConfigError(
+            f"Unknown failure(s): {', '.join(sorted(map(_shown, unknown)))}; "
+            f"the lab knows {', '.join(ALL_FAILURES)}."
+        )
     return LoopConfig(
-        task=str(task),
-        loss=str(loss),
-        optimizer=str(optimizer),
+        task=_as_choice(task, "task"),
+        loss=_as_choice(loss, "loss"),
+        optimizer=_as_choice(optimizer, "optimizer"),
         learning_rate=_as_float(learning_rate, "learning rate"),
         batch_size=_as_int(batch_size, "batch size"),
         hidden_size=_as_int(hidden_size, "hidden size"),
         steps=_as_int(steps, "number of steps"),
         seed=_as_int(seed, "seed"),
-        clip_grad=bool(clip_grad),
+        clip_grad=_as_bool(clip_grad, "gradient clipping"),
         max_grad_norm=_as_float(max_grad_norm, "clipping norm"),
         failures=tuple(f for f in chosen if f in CODE_FAILURES),
     )

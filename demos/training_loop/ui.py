@@ -36,13 +36,17 @@ from demos.training_loop.loop_config import (
     ConfigError,
     LoopConfig,
     default_loss,
+    failure_names,
     make_config,
 )
 from demos.training_loop.runner import Frame, run_training
 from demos.training_loop.script import render_script
-from demos.ui_common import event_api
+from demos.ui_common import event_api, visitor_markdown, visitor_text
 
 RUN_CONCURRENCY_ID = "training_loop_run"
+# Loss and gradient-norm ticks with at most three significant digits: a diverging run reaches
+# 1e+33, whose full label ("1.002e+33") did not fit the axis and was cut to "002e+33".
+AXIS_FORMAT = ".3~g"
 TRAINING_PREFIX = "Training…"
 MAX_AUTOGRAD_VARIABLES = 3
 MAX_PLOT_POINTS = 300
@@ -116,6 +120,9 @@ def setting_values(cfg: LoopConfig) -> list:
     return [list(cfg.failures) if n == "failures" else getattr(cfg, n) for n in SETTING_NAMES]
 
 
+ALL_LOSSES = tuple(loss for losses in LOSSES.values() for loss in losses)
+
+
 def _config(*values) -> LoopConfig:
     """The settings widgets' values (SETTING_NAMES order) as a config; ConfigError if bad."""
     return make_config(**dict(zip(SETTING_NAMES, values, strict=True)))
@@ -125,7 +132,8 @@ def _config_from_widgets(*values) -> LoopConfig:
     try:
         return _config(*values)
     except ConfigError as err:
-        raise gr.Error(str(err)) from None
+        # The message may quote what the visitor typed (the loss box takes any text).
+        raise gr.Error(visitor_text(err, limit=300)) from None
 
 
 def _plotted(values: list[float]) -> list[tuple[int, float]]:
@@ -283,7 +291,7 @@ def fix_and_run(
         max_grad_norm,
         failures,
     )
-    found = tuple(dict.fromkeys([*(problems or []), *(failures or [])]))
+    found = tuple(dict.fromkeys([*(problems or []), *failure_names(failures)]))
     settings = fixed_settings(found, current.learning_rate)
     cfg = current.with_changes(
         failures=(),
@@ -331,8 +339,8 @@ def show_script(
             failures,
         )
     except ConfigError as err:
-        return gr.update(), f"⚠️ {err}"
-    return render_script(cfg), describe_switches(failures or [])
+        return gr.update(), f"⚠️ {visitor_markdown(err, limit=300)}"
+    return render_script(cfg), describe_switches(failure_names(failures))
 
 
 def stop_run(request: gr.Request = None) -> None:
@@ -343,7 +351,7 @@ def stop_run(request: gr.Request = None) -> None:
 def change_task(task: str):
     """The losses that fit a task, with its default selected."""
     if task not in TASKS:
-        raise gr.Error(f"Unknown task '{task}'.")
+        raise gr.Error(f"Unknown task '{visitor_text(task)}'.")
     return gr.Dropdown(choices=_loss_choices(task), value=default_loss(task))
 
 
@@ -433,6 +441,7 @@ def _build_autograd_panel(expose_api: bool) -> None:
         run_backward,
         inputs,
         [snippet, table],
+        preprocess=False,
         **event_api("training_loop_autograd_refresh", expose_api, internal=True),
     )
     gr.on(
@@ -440,19 +449,26 @@ def _build_autograd_panel(expose_api: bool) -> None:
         run_backward,
         inputs,
         [snippet, table],
+        preprocess=False,
         **event_api("training_loop_autograd", expose_api),
     )
 
 
 def build(expose_api: bool = True) -> None:
-    """Create the training-loop lab inside the current Blocks context (callable more than once)."""
+    """Create the training-loop lab inside the current Blocks context (callable more than once).
+
+    Layout (the course's action/result convention, course.css): settings on the left, what a run
+    shows on the right (it stays in view while the settings scroll, .tool-result), and Run/Stop
+    in a bar that stays at the bottom of the screen while the lab is on it (.tool-action), so
+    that the action and its result are in view together at every width.
+    """
     defaults = LoopConfig()
     gr.Markdown(
         "## The training loop, live\n"
         "Run the five steps on a tiny two-layer network, break them on purpose, and fix them. "
-        "The code on the right is exactly what runs."
+        "The code below the plots is exactly what runs."
     )
-    with gr.Row():
+    with gr.Row(elem_classes=["training-loop-main"]):
         with gr.Column(scale=1, min_width=280):
             task = gr.Radio(
                 choices=[(TASK_LABELS[t], t) for t in TASKS], value=defaults.task, label="Task"
@@ -465,6 +481,8 @@ def build(expose_api: bool = True) -> None:
                 # in the same request; the server checks the pair (ConfigError).
                 allow_custom_value=True,
             )
+            # ... and so the API and MCP schema list every task's losses, not the first task's.
+            loss.api_info = lambda: {"type": "string", "enum": list(ALL_LOSSES)}
             optimizer = gr.Dropdown(list(OPTIMIZERS), value=defaults.optimizer, label="Optimizer")
             lr_low, lr_high = LIMITS["learning_rate"]
             learning_rate = gr.Number(
@@ -491,16 +509,16 @@ def build(expose_api: bool = True) -> None:
                 )
             failures = gr.CheckboxGroup(choices=failure_choices(), value=[], label="Break it")
             failure_notes = gr.Markdown()
-            with gr.Row():
-                run_button = gr.Button("Run", variant="primary", elem_classes=["training-loop-run"])
-                stop_button = gr.Button("Stop", variant="stop")
-        with gr.Column(scale=2):
+        with gr.Column(scale=2, elem_classes=["tool-result", "training-loop-results"]):
+            status = gr.Markdown("Press **Run** to train.", elem_classes=["training-loop-status"])
+            fix_button = gr.Button("Fix it", variant="secondary", visible=False)
             with gr.Row():
                 loss_plot = gr.LinePlot(
                     x="step",
                     y="loss",
                     title="Loss, step by step",
                     x_lim=[0, defaults.steps],
+                    y_axis_format=AXIS_FORMAT,
                     height=230,
                     min_width=240,
                     elem_classes=["training-loop-loss-plot"],
@@ -508,8 +526,9 @@ def build(expose_api: bool = True) -> None:
                 grad_plot = gr.LinePlot(
                     x="step",
                     y="gradient norm",
-                    title="Gradient norm seen by optimizer.step()",
+                    title="Gradient norm at step()",
                     x_lim=[0, defaults.steps],
+                    y_axis_format=AXIS_FORMAT,
                     height=230,
                     min_width=240,
                     elem_classes=["training-loop-grad-plot"],
@@ -522,19 +541,23 @@ def build(expose_api: bool = True) -> None:
                 title=FIT_VIEW[defaults.task]["title"],
                 **FIT_SHAPE[defaults.task],
             )
-            status = gr.Markdown("Press **Run** to train.", elem_classes=["training-loop-status"])
-            fix_button = gr.Button("Fix it", variant="secondary", visible=False)
-            code = gr.Code(
-                value=render_script(defaults),
-                language="python",
-                label="The exact script this run executes: copy it into train.py",
-                interactive=False,
-                elem_classes=["training-loop-code"],
-            )
+    with gr.Row(elem_classes=["tool-action", "training-loop-actions"]):
+        run_button = gr.Button("Run", variant="primary", elem_classes=["training-loop-run"])
+        stop_button = gr.Button("Stop", variant="stop")
+    code = gr.Code(
+        value=render_script(defaults),
+        language="python",
+        label="The exact script this run executes: copy it into train.py",
+        interactive=False,
+        elem_classes=["training-loop-code"],
+    )
     _build_autograd_panel(expose_api)
 
     problems = gr.State([])
     switches_before = gr.State([])
+    # The events that take settings from callers run with preprocess=False: Gradio's own checks
+    # answer a string where a number belongs with {'error': None} and a traceback, while
+    # make_config and compute_gradients accept loosely typed values and name the field at fault.
     settings = [
         task,
         loss,
@@ -564,6 +587,7 @@ def build(expose_api: bool = True) -> None:
         show_script,
         settings,
         [code, failure_notes],
+        preprocess=False,
         **event_api("training_loop_script", expose_api),
     )
     run_event = run_button.click(
@@ -573,6 +597,7 @@ def build(expose_api: bool = True) -> None:
         concurrency_limit=config.CONCURRENCY_LIMIT,
         concurrency_id=RUN_CONCURRENCY_ID,
         show_progress="minimal",
+        preprocess=False,
         **event_api("training_loop_run", expose_api),
     )
     fix_event = fix_button.click(
@@ -582,6 +607,7 @@ def build(expose_api: bool = True) -> None:
         concurrency_limit=config.CONCURRENCY_LIMIT,
         concurrency_id=RUN_CONCURRENCY_ID,
         show_progress="minimal",
+        preprocess=False,
         **event_api("training_loop_fix", expose_api),
     )
     # Stop ends a running run from the inside (its last frame says so); the cancel that follows

@@ -43,13 +43,14 @@ def test_classify_and_zero_shot_with_tiny_models(advice_env):
         assert set(scores) == {"advice", "venting"}
         assert abs(sum(scores.values()) - 1) < 1e-5
     for scores in inference.zero_shot_posts(posts):
-        assert set(scores) == {"advice", "venting"}
+        assert set(scores) == {"advice", "venting", "neither"}
 
 
 def test_other_tasks_and_code_difference(advice_env):
     sentiment = inference.run_other_task("sentiment", "i need help")
     assert set(sentiment) == {"NEGATIVE", "POSITIVE"}
-    assert set(inference.run_other_task("zero-shot", "i need help")) == {"advice", "venting"}
+    zero_shot = inference.run_other_task("zero-shot", "i need help")
+    assert set(zero_shot) == {"advice", "venting", "neither"}
     assert isinstance(inference.run_other_task("summarise (T5)", "i need help"), str)
     code, diff = inference.code_difference("sentiment")
     assert 'pipeline("text-classification"' in code
@@ -75,6 +76,38 @@ def test_no_fine_tuned_model_is_a_clear_error(monkeypatch, tmp_path):
         inference.classify_posts(["hello"])
 
 
-def test_hub_page_links():
+def test_hub_page_links_and_no_server_paths(tmp_path):
     assert "huggingface.co/google-t5/t5-small" in inference.hub_page("google-t5/t5-small")
-    assert inference.hub_page("/tmp").startswith("Local folder")
+    assert inference.hub_page(str(tmp_path)) == "Local folder `models/advice-minilm`"
+
+
+def test_copyable_code_never_shows_a_server_path(tmp_path):
+    from demos.advice.config import ROOT, local_minilm_path
+
+    for ref in (str(tmp_path / "model"), "/data/advice-minilm", str(ROOT / "models" / "mine")):
+        code = inference.pipeline_code("fine-tuned", ref)
+        assert "/tmp" not in code and "/data" not in code and str(ROOT) not in code
+        assert "# the folder `python -m demos.advice.train` writes" in code
+    assert 'model="models/mine"' in inference.pipeline_code("fine-tuned", str(ROOT / "models/mine"))
+    hub_code = inference.pipeline_code("fine-tuned", "someone/advice-classifier")
+    assert 'model="someone/advice-classifier"' in hub_code and "#" not in hub_code
+    if local_minilm_path():
+        code = inference.pipeline_code("similarity", local_minilm_path())
+        assert '"sentence-transformers/all-MiniLM-L6-v2"' in code
+
+
+def test_zero_shot_falls_back_offline_and_says_so(advice_env, monkeypatch):
+    monkeypatch.setenv("ADVICE_ZERO_SHOT_MODEL", "MoritzLaurer/not-on-this-machine")
+    monkeypatch.setenv("ADVICE_EMBEDDING_MODEL", str(advice_env["classifier"]))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert inference.zero_shot_plan() == "similarity"
+    side = inference.zero_shot_side(["i need advice", "so tired of this"])
+    assert side.method == "similarity" and "offline" in side.fallback_reason
+    for scores in side.scores:
+        assert set(scores) == {"advice", "venting", "neither"}
+        assert abs(sum(scores.values()) - 1) < 1e-5
+    assert isinstance(side.vocabulary, frozenset)
+    # The NLI model is used whenever it loads.
+    monkeypatch.setenv("ADVICE_ZERO_SHOT_MODEL", str(advice_env["nli"]))
+    assert inference.zero_shot_plan() == "nli"
+    assert inference.zero_shot_side(["i need advice"]).method == "nli"

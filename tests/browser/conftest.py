@@ -51,3 +51,16 @@ def page(browser, request):
     except Exception:  # a closed page must not hide the test's own failure
         pass
     context.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """axe-core's results for every page scanned in this run (tests/browser/test_accessibility.py)."""
+    from tests.browser import axe
+
+    if not axe.RESULTS:
+        return
+    terminalreporter.section("axe-core accessibility results (WCAG 2.2 A/AA + best practices)")
+    for line in axe.summary_lines():
+        terminalreporter.write_line(line)
+    axe.save(SCREENSHOTS / "axe.json")
+    terminalreporter.write_line(f"details: {SCREENSHOTS / 'axe.json'}")

@@ -5,6 +5,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import SCREENSHOTS
+
 pytestmark = pytest.mark.browser
 
 RUN_TIMEOUT = 60_000  # the first run of a fresh server also imports torch
@@ -24,7 +26,11 @@ def run(page):
 
 
 def code_text(page):
-    return page.locator(".training-loop-code .cm-content").first
+    """The script box's text. CodeMirror draws only the lines near the screen, and the script
+    sits below the plots: bring it to the middle of the screen first."""
+    code = page.locator(".training-loop-code .cm-content").first
+    code.evaluate("e => e.scrollIntoView({block: 'center'})")
+    return code
 
 
 def test_run_streams_the_loss_and_draws_the_fit(app_url, page):
@@ -142,3 +148,21 @@ def test_stop_cancels_a_long_run(app_url, page):
     expect(status(page)).to_contain_text(re.compile(r"Stopped by you after \d+ of 3000 steps"))
     page.wait_for_timeout(1500)  # a run that kept going would have overwritten the status by now
     expect(status(page)).to_contain_text("Stopped by you")
+
+
+def test_a_learning_rate_out_of_bounds_is_refused_in_words(app_url, page):
+    """Typed, then Enter, then Run: the server's own check answers, naming the field."""
+    open_lab(page, app_url)
+    rate = page.get_by_label("Learning rate", exact=True)
+    rate.fill("50")
+    rate.press("Enter")
+    run(page)
+    toast = page.locator(".toast-body").filter(has_text="learning rate")
+    expect(toast).to_contain_text("The learning rate must be between 1e-06 and 10; got 50.")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "training_loop_rate_refused.png"))
+    # The run never started: the status still invites a run, and the page still works.
+    expect(status(page)).to_contain_text("Press **Run** to train.".replace("**", ""))
+    rate.fill("0.05")
+    rate.press("Enter")
+    expect(code_text(page)).to_contain_text("LEARNING_RATE = 0.05")

