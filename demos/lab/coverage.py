@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from demos import hub
 from demos.course import Scenario
 from demos.lab.compute import compute
+from demos.lab.evidence import evidence_found, restates
 from demos.lab.prompts import prompt_texts
 
 STATUSES = ("covered", "partial", "missing")
@@ -20,6 +21,10 @@ STATUSES = ("covered", "partial", "missing")
 # similarity of a learner sentence to a point or one of its examples.
 COVERED_AT = 0.57
 PARTIAL_AT = 0.40
+# A sentence this close to a point may carry its evidence (a number with a unit, a named piece
+# of work): specifics near the point earn it even when the wording is far from the card's
+# examples. Topical evidence (a model name with its size) needs no closeness at all.
+EVIDENCE_AT = 0.40
 MAX_SENTENCES = 400  # a very long conversation is scored on its most recent sentences
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
@@ -33,12 +38,15 @@ class PointCoverage:
     score: float  # 0..1 (cosine similarity, or the judge's verdict mapped to 1/0.5/0)
     quote: str  # the learner's own words that match best ("" when none)
     improvement: str = ""  # only set by a model judge
+    evidence: str = ""  # the specific found ("named model with its size"), "" when none
+    restated: bool = False  # the learner's nearest words only restated the point
 
 
 @dataclass(frozen=True)
 class Coverage:
     points: tuple[PointCoverage, ...]
     method: str  # "embeddings" or "model"
+    judge: str = ""  # who scored, in words ("sentence similarity and evidence checks", a model)
 
     @property
     def covered(self) -> int:
@@ -55,9 +63,10 @@ class Coverage:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences (and clauses after semicolons) of ``text`` with at least two words."""
+    """Sentences (and clauses after semicolons) of ``text`` with at least two words, or one
+    word with a digit in it (a reply that is just "Qwen2.5-7B-Instruct.")."""
     parts = (part.strip(" -*•\t") for part in _SENTENCE_END.split(text))
-    return [part for part in parts if len(part.split()) >= 2]
+    return [part for part in parts if len(part.split()) >= 2 or any(c.isdigit() for c in part)]
 
 
 def learner_units(messages: Sequence[str]) -> list[str]:
@@ -136,25 +145,111 @@ def _status(score: float) -> str:
 def score_by_embeddings(
     scenario: Scenario, learner_messages: Sequence[str], embedder: Embedder
 ) -> Coverage:
-    """Each point's score is the best cosine between a learner unit and the point or its examples."""
-    units = learner_units(learner_messages)
+    """Each point's verdict from the learner's own sentences, offline.
+
+    A sentence that restates a rubric point (six words in a row of it) earns nothing. A point
+    whose card lists evidence (``evidence: [model-with-size]``) is covered only by a sentence
+    near it (cosine at least :data:`EVIDENCE_AT`) that carries that evidence; near words without
+    it earn "partial". A point without evidence keeps the plain similarity thresholds.
+    """
+    from demos.lab.director import script_for
+
+    if not learner_messages:
+        return empty_coverage(scenario)
+    script = script_for(scenario)
+    rubric_texts = [point.point for point in scenario.rubric]
+    all_units = learner_units(learner_messages)
+    units = [u for u in all_units if not restates(u, rubric_texts)]
+    units = _without_agendas(scenario, units, embedder)
+    restated_any = len(units) < len(all_units)
     points = []
-    for point in scenario.rubric:
-        targets = [point.point, *point.examples]
+    by_point = point_scores(scenario, units, embedder) if units else []
+    for index, point in enumerate(scenario.rubric):
         if not units:
-            points.append(PointCoverage(point.id, point.point, "missing", 0.0, ""))
+            points.append(
+                PointCoverage(point.id, point.point, "missing", 0.0, "", restated=restated_any)
+            )
             continue
-        matrix = embedder.similarity(units, targets)
-        best_unit = max(range(len(units)), key=lambda i: max(matrix[i]))
-        score = max(0.0, max(matrix[best_unit]))
-        quote = _best_sentence(units[best_unit], targets, embedder)
-        status = _status(score)
+        targets = [point.point, *point.examples]
+        scores = [max(0.0, row[index]) for row in by_point]
+        best_unit = max(range(len(units)), key=lambda i: scores[i])
+        best = scores[best_unit]
+        checks = script.point(point.id).evidence
+        found = ""
+        if checks:
+            backed = []
+            for i, unit in enumerate(units):
+                check = evidence_found(checks, unit)
+                if check is not None and (check.topical or scores[i] >= EVIDENCE_AT):
+                    backed.append((scores[i], i, check))
+            if backed:
+                score, best_unit, check = max(backed, key=lambda item: item[0])
+                found = check.says
+                status = "covered"
+                best = max(score, COVERED_AT)
+            else:
+                status = "partial" if best >= PARTIAL_AT else "missing"
+                best = min(best, COVERED_AT - 0.01)
+        else:
+            status = _status(best)
+        quote = _best_sentence(units[best_unit], targets, embedder) if status != "missing" else ""
         points.append(
             PointCoverage(
-                point.id, point.point, status, round(score, 3), quote if status != "missing" else ""
+                point.id,
+                point.point,
+                status,
+                round(best, 3),
+                quote,
+                evidence=found,
+                restated=restated_any and status == "missing",
             )
         )
-    return Coverage(tuple(points), "embeddings")
+    return Coverage(tuple(points), "embeddings", OFFLINE_JUDGE)
+
+
+OFFLINE_JUDGE = "sentence similarity and evidence checks (offline)"
+
+
+def empty_coverage(scenario: Scenario) -> Coverage:
+    """Nothing said yet: every point missing (no model needed)."""
+    points = tuple(PointCoverage(p.id, p.point, "missing", 0.0, "") for p in scenario.rubric)
+    return Coverage(points, "embeddings", OFFLINE_JUDGE)
+
+
+AGENDA_POINTS = 3  # a sentence near this many points at once, with no specific, is an agenda
+
+
+def point_scores(scenario: Scenario, units: Sequence[str], embedder: Embedder) -> list[list[float]]:
+    """For each unit, its best cosine with each rubric point (the point or one of its examples),
+    in one similarity call."""
+    targets: list[str] = []
+    spans = []
+    for point in scenario.rubric:
+        start = len(targets)
+        targets += [point.point, *point.examples]
+        spans.append((start, len(targets)))
+    matrix = embedder.similarity(units, targets)
+    return [[max(row[a:b]) for a, b in spans] for row in matrix]
+
+
+def _without_agendas(scenario: Scenario, units: list[str], embedder: Embedder) -> list[str]:
+    """``units`` without agendas: a list-shaped sentence that touches several points at once
+    ("I covered the model, the cost and quality") without one checkable specific announces an
+    answer instead of giving it, and earns nothing."""
+    from demos.lab.director import has_specifics
+
+    candidates = [i for i, u in enumerate(units) if u.count(",") >= 2]
+    if not candidates:
+        return units
+    scores = point_scores(scenario, [units[i] for i in candidates], embedder)
+    near = [0] * len(units)
+    for row_index, unit_index in enumerate(candidates):
+        near[unit_index] = sum(score >= PARTIAL_AT for score in scores[row_index])
+    return [
+        u
+        for u, n in zip(units, near, strict=True)
+        if n < AGENDA_POINTS or u.count(",") < 2 or has_specifics(u)
+    ]
 
 
 def _best_sentence(unit: str, targets: Sequence[str], embedder: Embedder) -> str:
@@ -173,9 +268,32 @@ def judge_prompt(scenario: Scenario, learner_messages: Sequence[str]) -> str:
     """The prompt asking a capable model to grade coverage (JSON out)."""
     points = "\n".join(f"- {p.id}: {p.point}" for p in scenario.rubric)
     messages = "\n".join(f"[{i + 1}] {m}" for i, m in enumerate(learner_messages)) or "(none)"
+    facts = "\n".join(f"- {fact}" for fact in scenario.facts)
     return prompt_texts().judge.format(
-        title=scenario.title, brief=scenario.brief, points=points, messages=messages
+        title=scenario.title, brief=scenario.brief, points=points, messages=messages, facts=facts
     )
+
+
+def without_restatements(scenario: Scenario, learner_messages: Sequence[str]) -> list[str]:
+    """The learner's messages with every sentence that restates a rubric point taken out."""
+    rubric_texts = [point.point for point in scenario.rubric]
+    kept = []
+    for message in learner_messages:
+        sentences = split_sentences(message) or [message]
+        clean = [s for s in sentences if not restates(s, rubric_texts)]
+        if clean:
+            kept.append(" ".join(clean))
+    return kept
+
+
+_QUOTED = re.compile(r"[\"“”]([^\"“”]{12,})[\"“”]")
+
+
+def quotes_are_sourced(text: str, sources: Sequence[str]) -> bool:
+    """True when every quotation in ``text`` comes from ``sources`` (the learner's own words and
+    the scenario's facts): a judge's advice must not put words in anyone's mouth."""
+    said = _normalise(" ".join(sources))
+    return all(_normalise(q) in said for q in _QUOTED.findall(text))
 
 
 def _normalise(text: str) -> str:
@@ -183,13 +301,23 @@ def _normalise(text: str) -> str:
 
 
 def parse_judgement(
-    raw: str, scenario: Scenario, learner_messages: Sequence[str], fallback: Coverage
+    raw: str,
+    scenario: Scenario,
+    learner_messages: Sequence[str],
+    fallback: Coverage,
+    judge_label: str = "a model",
 ) -> Coverage:
     """Read a judge's JSON; keep only verified quotes (found in the learner's own messages).
 
-    A point the judge skipped or garbled keeps the embedding verdict from ``fallback``.
+    A point the judge skipped or garbled keeps the embedding verdict from ``fallback``. A point
+    the judge calls covered without the evidence its card asks for (see
+    :mod:`demos.lab.evidence`) is partial; advice quoting words from outside the conversation
+    and the scenario's facts is dropped (the offline advice replaces it).
     Raises ValueError when no JSON object can be found.
     """
+    from demos.lab.director import script_for
+
+    script = script_for(scenario)
     match = re.search(r"\{.*\}", raw, re.DOTALL)
     if not match:
         raise ValueError("the judge's answer holds no JSON object")
@@ -211,6 +339,10 @@ def parse_judgement(
         if not quote or _normalise(quote) not in said:
             quote = old.quote  # a quote the learner never wrote is replaced by a real one
         improvement = str(verdict.get("improvement") or "").strip()
+        if not quotes_are_sourced(improvement, [*learner_messages, *scenario.facts]):
+            improvement = ""
+        if status == "covered" and script.point(old.id).evidence and not old.evidence:
+            status = "partial"  # the card asks for a checkable specific the learner never gave
         score = {"covered": 1.0, "partial": 0.5, "missing": 0.0}[status]
         points.append(
             replace(
@@ -221,7 +353,7 @@ def parse_judgement(
                 improvement=improvement,
             )
         )
-    return Coverage(tuple(points), "model")
+    return Coverage(tuple(points), "model", judge_label)
 
 
 def score_coverage(
@@ -229,17 +361,23 @@ def score_coverage(
     learner_messages: Sequence[str],
     embedder: Embedder,
     judge: Callable[[str], str] | None = None,
+    judge_label: str = "a model",
 ) -> Coverage:
-    """Coverage by embeddings, refined by ``judge(prompt) -> text`` when one is given and works."""
+    """Coverage by embeddings, refined by ``judge(prompt) -> text`` when one is given and works.
+
+    The judge reads the learner's messages without the sentences that restate a rubric point.
+    """
     by_embeddings = score_by_embeddings(scenario, learner_messages, embedder)
-    if judge is None or not learner_messages:
+    own_words = without_restatements(scenario, learner_messages)
+    if judge is None or not own_words:
         return by_embeddings
     try:
         return parse_judgement(
-            judge(judge_prompt(scenario, learner_messages)),
+            judge(judge_prompt(scenario, own_words)),
             scenario,
-            learner_messages,
+            own_words,
             by_embeddings,
+            judge_label,
         )
     except Exception:  # a judge that fails or rambles leaves the offline verdict standing
         return by_embeddings

@@ -1,8 +1,8 @@
-"""The character's hidden prompt, its steering, and its defences against leaving the scenario.
+"""The character's hidden prompt and the text templates of ``data/prompts.yaml``.
 
-The character sees its persona, the scenario's facts and (at most) one hidden line telling it
-which fact to press on next. It never sees the rubric: the steering line names a *fact*, chosen
-for the least-covered rubric point by a deterministic mapping (see :func:`fact_for_points`).
+A model playing the character sees its persona, the scenario's facts and one hidden line with
+the director's next move (see :mod:`demos.lab.director`). It never sees the rubric. Escape
+attempts and reply checks live in :mod:`demos.lab.guard`.
 """
 
 from __future__ import annotations
@@ -17,31 +17,6 @@ from demos.course import RubricPoint, Scenario
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-# Phrases of the usual prompt-injection attempts: answered in character, never obeyed.
-_ESCAPE_PATTERNS = [
-    r"\b(ignore|disregard|forget|override|bypass)\s+(all\s+|any\s+|the\s+|your\s+|my\s+)*"
-    r"(previous\s+|prior\s+|above\s+|earlier\s+|original\s+|system\s+)*"
-    r"(instructions?|prompts?|rules|directions|guidelines|programming)\b",
-    r"\b(ignore|disregard|forget)\s+(everything|all)\s+(above|before|previous|so far)",
-    r"\bforget\s+(your|the)\s+(role|character|persona|scenario)\b",
-    r"\b(system|hidden|initial|secret)\s+(prompts?|instructions?)\b",
-    r"\b(print|show|reveal|repeat|output|display|tell me|give me|what (is|are|were))\s+"
-    r"(me\s+)?your\s+(instructions|prompt|rules|guidelines|configuration)\b",
-    r"\byou are (now )?(an? )?(ai|assistant|language model|chatbot|llm|gpt)\b",
-    r"\b(are you|you're) (an? )?(ai|bot|language model|chatbot|llm)\b",
-    r"\b(developer|debug|god|admin|jailbreak|dan) mode\b",
-    r"\bjailbreak",
-    r"\b(stop|quit|drop|break|exit|leave) (the |this |your )?(role|character|persona|act|scenario|role-?play)\b",
-    r"\bout of character\b|\booc\b",
-    r"\b(pretend|imagine) (that )?you('re| are)\b",
-    r"\b(act|roleplay|role-play) as (an? )?(ai|assistant|chatbot|llm|language model|different|dan)\b",
-    r"\bnew instructions\b",
-    r"<\|?(im_start|system|im_end)\|?>",
-    r"^\s*(system|assistant)\s*:",
-]
-_ESCAPE_RE = re.compile(
-    "|".join(f"(?:{p})" for p in _ESCAPE_PATTERNS), re.IGNORECASE | re.MULTILINE
-)
 _WORD = re.compile(r"[a-z0-9$%']+")
 _LEAK_WINDOW = 6  # words in a row from the hidden instructions that count as an echo
 
@@ -52,7 +27,9 @@ class PromptTexts:
 
     persona: str
     steer: str
-    deflections: tuple[str, ...]
+    move: str
+    player: dict[str, str]
+    director_defaults: dict
     trimmed_notice: str
     clipped_notice: str
     fallback_notice: str
@@ -68,7 +45,9 @@ def prompt_texts() -> PromptTexts:
     return PromptTexts(
         persona=raw["persona"],
         steer=raw["steer"],
-        deflections=tuple(raw["deflections"]),
+        move=raw["move"],
+        player=dict(raw["player"]),
+        director_defaults=dict(raw["director_defaults"]),
         trimmed_notice=raw["trimmed_notice"],
         clipped_notice=raw["clipped_notice"],
         fallback_notice=raw["fallback_notice"],
@@ -104,7 +83,8 @@ def hidden_instruction_text(scenario: Scenario) -> str:
         temperament=character.temperament,
         brief="",
     )
-    return persona + "\n" + texts.steer.replace("{fact}", "")
+    move = texts.move.replace("{instruction}", "").format(name=character.name)
+    return persona + "\n" + texts.steer.replace("{fact}", "") + "\n" + move
 
 
 def _words(text: str) -> list[str]:
@@ -135,20 +115,7 @@ def leaks_instructions(reply: str, scenario: Scenario) -> bool:
     return any(tuple(said[i : i + _LEAK_WINDOW]) in windows for i in range(len(said)))
 
 
-def is_escape_attempt(message: str) -> bool:
-    """True when the learner tries to pull the character out of the scenario."""
-    return bool(_ESCAPE_RE.search(message))
-
-
-def deflection(scenario: Scenario, turn: int) -> str:
-    """A deterministic in-character refusal that brings the talk back to one of the card's facts."""
-    texts = prompt_texts()
-    template = texts.deflections[turn % len(texts.deflections)]
-    fact = scenario.facts[turn % len(scenario.facts)]
-    return template.format(fact=_as_sentence(fact), name=scenario.character.name)
-
-
-def _as_sentence(text: str) -> str:
+def as_sentence(text: str) -> str:
     text = text.strip()
     return text if text.endswith((".", "!", "?")) else text + "."
 

@@ -38,6 +38,7 @@ def busy_lab():
             "LAB_QUEUE_LIMIT": "1",
             "LAB_MAX_NEW_TOKENS": "16",
             "LAB_TIME_LIMIT_S": "120",
+            "LAB_VOICE": "model",  # SmolLM2 words the replies (by default the director would)
         }
     )
     os.environ.pop("HF_TOKEN", None)
@@ -57,9 +58,21 @@ def busy_lab():
 
 
 def take_the_place(backend):
-    """A conversation that holds the lab's one place until closed."""
-    held = backend.stream(COUNTING, max_new_tokens=3000, time_limit_s=600, temperature=0.0)
+    """A conversation that holds the lab's one place until closed. The model's end-of-reply
+    tokens are ignored meanwhile: SmolLM2 ends its count after some 25 s, sooner than a loaded
+    machine opens the page and sends (the page's own reply stays bounded by LAB_MAX_NEW_TOKENS)."""
+    batcher = backend._batcher
+    ends = set(batcher._ends)
+    batcher._ends = set()
+    held = backend.stream(COUNTING, max_new_tokens=6000, time_limit_s=600, temperature=0.0)
     next(held)
+    close = held.close
+
+    def release():
+        batcher._ends = ends
+        close()
+
+    held.close = release
     return held
 
 

@@ -100,3 +100,48 @@ def test_sign_in_button_is_built_when_enabled(monkeypatch, scenarios):
     with gr.Blocks() as demo:
         ui.build(scenarios=scenarios)
     assert not any(isinstance(block, gr.LoginButton) for block in demo.blocks.values())
+
+
+def test_who_words_the_moves(monkeypatch, tmp_path):
+    """LAB_VOICE=auto: the director alone with the small CPU stand-in, a model of 1B+ otherwise;
+    the default GPU model is an instruction-tuned 1-4B model."""
+    import json
+
+    from demos.lab.config import (
+        DEFAULT_GPU_MODEL,
+        local_model_is_capable,
+        model_parameters,
+    )
+
+    assert 1e9 <= model_parameters(DEFAULT_GPU_MODEL) <= 4e9
+    assert "instruct" in DEFAULT_GPU_MODEL.lower()
+    monkeypatch.setenv("HUB_DEVICE", "cpu")
+    for name in ("LAB_CPU_MODEL", "LAB_VOICE"):
+        monkeypatch.delenv(name, raising=False)
+    assert load_config().voice == "auto"
+    assert not local_model_is_capable(load_config())  # SmolLM2-135M by default
+    small = tmp_path / "small"
+    small.mkdir()
+    (small / "config.json").write_text(
+        json.dumps(
+            {
+                "hidden_size": 576,
+                "num_hidden_layers": 30,
+                "intermediate_size": 1536,
+                "num_attention_heads": 9,
+                "num_key_value_heads": 3,
+                "vocab_size": 49152,
+            }
+        )
+    )
+    assert 1.2e8 < model_parameters(str(small)) < 1.5e8
+    monkeypatch.setenv("LAB_CPU_MODEL", str(small))
+    assert not local_model_is_capable(load_config())
+    monkeypatch.setenv("LAB_CPU_MODEL", "Qwen/Qwen2.5-3B-Instruct")
+    assert local_model_is_capable(load_config())
+    monkeypatch.setenv("HUB_DEVICE", "cuda")
+    monkeypatch.delenv("LAB_CPU_MODEL")
+    assert local_model_is_capable(load_config())
+    monkeypatch.setenv("LAB_VOICE", "loud")
+    with pytest.raises(LabConfigError, match="LAB_VOICE"):
+        load_config()

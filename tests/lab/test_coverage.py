@@ -100,9 +100,10 @@ def test_a_model_judge_is_trusted_only_with_real_quotes(scenarios, embedder):
         }
     )
     fallback = score_by_embeddings(scenario, messages, embedder)
-    judged = parse_judgement("Here you go:\n" + answer, scenario, messages, fallback)
-    assert judged.method == "model"
-    assert judged.points[0].status == "covered"
+    judged = parse_judgement("Here you go:\n" + answer, scenario, messages, fallback, "Qwen")
+    assert judged.method == "model" and judged.judge == "Qwen"
+    # Covered by the judge's word, but the card asks for a named part of the loop: partial.
+    assert judged.points[0].status == "partial"
     assert judged.points[0].quote != "a sentence the learner never wrote"
     assert judged.points[0].improvement == "Name what the Trainer does."
     assert judged.points[1].quote == "run a pilot"
@@ -136,3 +137,105 @@ def test_sentences_are_split_on_punctuation_and_lines():
         "Five six;",
         "seven eight",
     ]
+
+
+def test_a_judges_advice_quoting_words_from_nowhere_is_dropped(scenarios, embedder):
+    scenario = scenarios[1]
+    messages = ["Qwen2.5-1.5B-Instruct, on our own GPU."]
+    point = scenario.rubric[0].id
+    answer = json.dumps(
+        {
+            "points": [
+                {
+                    "id": point,
+                    "status": "covered",
+                    "quote": "Qwen2.5-1.5B-Instruct",
+                    "improvement": 'Mention that "the dataset has 50,000 examples of 300 tokens".',
+                }
+            ]
+        }
+    )
+    fallback = score_by_embeddings(scenario, messages, embedder)
+    judged = parse_judgement(answer, scenario, messages, fallback)
+    assert judged.points[0].status == "covered"
+    assert judged.points[0].improvement == ""  # the coach's own advice will be used instead
+
+
+# ----------------------------------------------------------------------------- issue 10's cases
+
+
+def test_pasting_the_rubric_back_earns_nothing(scenarios, embedder):
+    for scenario in scenarios:
+        pasted = [" ".join(p.point for p in scenario.rubric)]
+        coverage = score_by_embeddings(scenario, pasted, embedder)
+        assert coverage.covered == 0, scenario.lesson_id
+        one_per_message = score_by_embeddings(
+            scenario, [p.point for p in scenario.rubric], embedder
+        )
+        assert one_per_message.covered == 0, scenario.lesson_id
+
+
+def test_a_named_model_with_its_size_covers_the_model_choice(scenarios, embedder):
+    scenario = next(s for s in scenarios if s.lesson_id == "hugging-face")
+    for text in (
+        "Qwen2.5-7B-Instruct.",
+        "I'd run Qwen2.5-7B-Instruct on a rented GPU.",
+        "Go with SmolLM2-1.7B-Instruct; the card says Apache 2.0.",
+    ):
+        coverage = score_by_embeddings(scenario, [text], embedder)
+        assert coverage.status("specific-model-choice") == "covered", text
+    vague = score_by_embeddings(scenario, ["A good model from the Hub."], embedder)
+    assert vague.status("specific-model-choice") != "covered"
+
+
+def test_figures_earn_the_cost_point_and_advice_never_asks_for_numbers_already_given(
+    scenarios, embedder
+):
+    from demos.lab.coach import make_debrief
+
+    scenario = next(s for s in scenarios if s.lesson_id == "hugging-face")
+    figures = [
+        "Nightly batch on a rented L4: 80 chapters at 3 minutes each is 4 GPU-hours, "
+        "about $4 a month against the $200."
+    ]
+    coverage = score_by_embeddings(scenario, figures, embedder)
+    assert coverage.status("cost-arithmetic") == "covered"
+    debrief = make_debrief(scenario, coverage)
+    for item in debrief.feedback:
+        assert "with a number or a name" not in item.improvement
+
+
+JUDGED = Path(__file__).parent / "data" / "judged"
+
+
+def judged(part: str) -> list[dict]:
+    out = []
+    for path in sorted((JUDGED / part).glob("*.yaml")):
+        data = yaml.safe_load(path.read_text())
+        out += [
+            {"scenario": t.get("scenario") or data["scenario"], **t} for t in data["transcripts"]
+        ]
+    return out
+
+
+def test_the_labelled_transcripts_are_many_and_varied():
+    items = judged("dev")
+    assert len(items) >= 24
+    for scenario_id in KNOWN_SCENARIOS:
+        kinds = [t["kind"] for t in items if t["scenario"] == scenario_id]
+        assert len(kinds) >= 6 and set(kinds) == {"good", "weak", "gaming"}, scenario_id
+
+
+def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
+    """Issue 10's target: the same verdict on at least 85% of points (bench/lab_quality.py
+    prints this for dev and held-out); and no gaming transcript earns a single point."""
+    by_id = {s.lesson_id: s for s in scenarios}
+    same = total = 0
+    for item in judged("dev"):
+        coverage = score_by_embeddings(by_id[item["scenario"]], item["messages"], embedder)
+        for point_id, expected in item["expected"].items():
+            total += 1
+            same += coverage.status(point_id) == expected
+        if item["kind"] == "gaming":
+            assert coverage.covered == 0, item["name"]
+    assert same / total >= 0.85, f"{same}/{total}"

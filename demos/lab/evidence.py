@@ -1,0 +1,142 @@
+"""Checkable evidence in a learner's words: a named model with its size, numbers with units, a
+plan with an order. The debrief gives credit for specifics, not for sounding like the rubric.
+
+The kinds and their patterns are data (``data/evidence.yaml``); a scenario card says, per
+rubric point, which kinds count (``evidence: [model-with-size]``, or ``{terms: [lora, qlora]}``).
+Pure logic: no Gradio, no model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from demos import yaml_io
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+# A learner sentence sharing this many words in a row with a rubric point restates it (six
+# caught natural phrases such as "on a GPU rented by the hour").
+RESTATE_RUN = 8
+_WORD = re.compile(r"[a-z0-9$%€£']+")
+
+
+class EvidenceError(ValueError):
+    """A scenario card names an evidence kind that does not exist, or writes one badly."""
+
+
+@dataclass(frozen=True)
+class EvidenceKind:
+    name: str
+    says: str  # how the coach names it: "a named model with its size"
+    example: str
+    patterns: tuple[re.Pattern[str], ...] = ()
+    topical: bool = False  # evidence that is about its point wherever it is said
+    order_words: re.Pattern[str] | None = None
+    numbered: re.Pattern[str] | None = None
+
+    def found_in(self, text: str) -> bool:
+        if self.order_words is not None:
+            distinct = {m.group(0).lower() for m in self.order_words.finditer(text)}
+            if len(distinct) >= 2:
+                return True
+            return bool(self.numbered and self.numbered.search(text))
+        return any(p.search(text) for p in self.patterns)
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Evidence written in the card itself: any one of these words or phrases."""
+
+    words: tuple[str, ...]
+    says: str
+    example: str
+    topical: bool = False
+
+    def found_in(self, text: str) -> bool:
+        low = text.lower()
+        return any(
+            re.search(rf"(?<![\w-]){re.escape(w.lower())}(?![\w-])", low) for w in self.words
+        )
+
+
+Check = EvidenceKind | Terms
+
+
+@lru_cache(maxsize=1)
+def evidence_kinds() -> dict[str, EvidenceKind]:
+    """Every kind of ``data/evidence.yaml``, compiled once."""
+    raw = yaml_io.safe_load((DATA_DIR / "evidence.yaml").read_text(encoding="utf-8"))
+    families = " ".join(raw["model_families"].split()).replace(" ", "")
+    flags = re.IGNORECASE | re.MULTILINE
+
+    def compile_all(patterns: Iterable[str]) -> tuple[re.Pattern[str], ...]:
+        return tuple(re.compile(p.replace("{families}", families), flags) for p in patterns)
+
+    kinds = {}
+    for name, spec in raw["kinds"].items():
+        kinds[name] = EvidenceKind(
+            name=name,
+            says=spec["says"],
+            example=spec["example"],
+            patterns=compile_all(spec.get("any", ())),
+            topical=bool(spec.get("topical", False)),
+            order_words=re.compile(spec["order_words"], flags) if "order_words" in spec else None,
+            numbered=re.compile(spec["numbered"], flags) if "numbered" in spec else None,
+        )
+    return kinds
+
+
+def parse_checks(raw: object, where: str) -> tuple[Check, ...]:
+    """A rubric point's ``evidence:`` list as checks; raises :class:`EvidenceError` naming ``where``."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise EvidenceError(f"{where}: evidence must be a list")
+    kinds = evidence_kinds()
+    checks: list[Check] = []
+    for item in raw:
+        if isinstance(item, str):
+            if item not in kinds:
+                known = ", ".join(sorted(kinds))
+                raise EvidenceError(f"{where}: unknown evidence kind '{item}' (known: {known})")
+            checks.append(kinds[item])
+        elif isinstance(item, Mapping) and isinstance(item.get("terms"), list):
+            words = tuple(str(w) for w in item["terms"] if str(w).strip())
+            if not words:
+                raise EvidenceError(f"{where}: terms must list at least one word")
+            checks.append(
+                Terms(
+                    words,
+                    str(item.get("says") or f"mention of {words[0]}"),
+                    str(item.get("example") or words[0]),
+                )
+            )
+        else:
+            raise EvidenceError(f"{where}: each evidence item is a kind name or {{terms: [...]}}")
+    return tuple(checks)
+
+
+def evidence_found(checks: Sequence[Check], text: str) -> Check | None:
+    """The first check that ``text`` satisfies (None if none does, or if there are no checks)."""
+    return next((check for check in checks if check.found_in(text)), None)
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def restates(sentence: str, rubric_texts: Sequence[str], run: int = RESTATE_RUN) -> bool:
+    """True when ``sentence`` copies ``run`` or more words in a row from one of ``rubric_texts``
+    (the rubric points themselves, which the learner may have seen in the lesson)."""
+    said = words(sentence)
+    if len(said) < run:
+        return False
+    windows = {tuple(said[i : i + run]) for i in range(len(said) - run + 1)}
+    for text in rubric_texts:
+        target = words(text)
+        if any(tuple(target[i : i + run]) in windows for i in range(len(target) - run + 1)):
+            return True
+    return False

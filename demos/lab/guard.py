@@ -1,0 +1,279 @@
+"""Keeping the character in its role: recognise a learner's attempt to leave the scenario (by
+wording and by meaning, in several languages), and check every reply before it is shown.
+
+The wording and the examples are data (``data/guard.yaml``). Meaning is compared with the MiniLM
+sentence encoder the coverage meter already loads: a message counts as an escape attempt when
+it is clearly closer to the escape examples than to what learners ordinarily say (the card's
+own rubric examples and facts count as ordinary). Pure logic: no Gradio.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from demos import yaml_io
+from demos.lab.coverage import split_sentences
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+Similarity = Callable[[Sequence[str], Sequence[str]], list[list[float]]]
+
+# Tuned on tests/lab/data/guard/*-dev.yaml only (the held-out files are never used to tune);
+# `bench/lab_quality.py` prints both.
+ESCAPE_MARGIN = 0.10  # how much closer to an escape example than to any ordinary one
+ESCAPE_FLOOR = 0.45  # and at least this close to an escape example
+HINT_MARGIN = 0.05  # the margin when a hint word (instructions, rubric, AI, role…) is present
+ECHO_RUN = 7  # a reply repeating this many words in a row of the learner's message echoes it
+SECRET_MIN_CHARS = 8
+_SECRET_NAMES = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY|_KEY)$")
+_TOKEN_SHAPES = re.compile(
+    r"\b(hf_[A-Za-z0-9]{20,}|sk-[A-Za-z0-9_-]{20,}|gh[pous]_[A-Za-z0-9]{20,})"
+)
+_WORD = re.compile(r"[a-z0-9']+")
+_TERMINAL = re.compile(r"""[.!?…]["'”’)\]]*$""")
+
+
+@dataclass(frozen=True)
+class GuardData:
+    escape_patterns: re.Pattern[str]
+    hint_patterns: re.Pattern[str]
+    escape_examples: tuple[str, ...]
+    ordinary_examples: tuple[str, ...]
+    assistant_speak: re.Pattern[str]
+    markup: re.Pattern[str]
+
+
+def _alternation(patterns: Sequence[str]) -> re.Pattern[str]:
+    return re.compile(
+        "|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.MULTILINE | re.UNICODE
+    )
+
+
+@lru_cache(maxsize=1)
+def guard_data() -> GuardData:
+    raw = yaml_io.safe_load((DATA_DIR / "guard.yaml").read_text(encoding="utf-8"))
+    return GuardData(
+        escape_patterns=_alternation(raw["escape_patterns"]),
+        hint_patterns=_alternation(raw["hint_patterns"]),
+        escape_examples=tuple(raw["escape_examples"]),
+        ordinary_examples=tuple(raw["ordinary_examples"]),
+        assistant_speak=_alternation(raw["assistant_speak"]),
+        markup=re.compile("|".join(f"(?:{p})" for p in raw["markup_patterns"]), re.MULTILINE),
+    )
+
+
+# ----------------------------------------------------------------------------- escape attempts
+
+
+@dataclass(frozen=True)
+class EscapeVerdict:
+    escape: bool
+    reason: str  # "pattern", "meaning", "hint+meaning" or "" when ordinary
+    lean: float = 0.0  # best escape similarity minus best ordinary similarity (the deciding unit)
+
+
+class EscapeDetector:
+    """Decides whether a learner message tries to leave the scenario.
+
+    ``similarity(texts_a, texts_b)`` is a sentence-embedding cosine (the lab's MiniLM); without
+    one, only the wording is checked. ``ordinary`` adds in-scenario sentences (the card's rubric
+    examples and facts) to the data's ordinary examples.
+    """
+
+    def __init__(self, similarity: Similarity | None, ordinary: Sequence[str] = (), name: str = ""):
+        self._similarity = similarity
+        data = guard_data()
+        self._escape = list(data.escape_examples)
+        self._ordinary = list(dict.fromkeys([*data.ordinary_examples, *ordinary]))
+        first = re.escape(name.split()[0]) if name.strip() else None
+        # "Forget Jordan", "you're not Sam any more": the character's own name, dismissed.
+        self._name_pattern = (
+            re.compile(
+                rf"\b(forget|ignore|drop|stop being|quit being|you'?re not|you are not|no longer)"
+                rf"\s+(about\s+)?(playing\s+)?{first}\b",
+                re.IGNORECASE,
+            )
+            if first
+            else None
+        )
+
+    def verdict(self, message: str) -> EscapeVerdict:
+        data = guard_data()
+        text = message.strip()
+        if not text:
+            return EscapeVerdict(False, "")
+        if data.escape_patterns.search(text) or (
+            self._name_pattern is not None and self._name_pattern.search(text)
+        ):
+            return EscapeVerdict(True, "pattern")
+        if self._similarity is None:
+            return EscapeVerdict(False, "")
+        units = _units(text)
+        escape_rows = self._similarity(units, self._escape)
+        ordinary_rows = self._similarity(units, self._ordinary)
+        best = EscapeVerdict(False, "", -1.0)
+        for unit, e_row, o_row in zip(units, escape_rows, ordinary_rows, strict=True):
+            top_escape, lean = max(e_row), max(e_row) - max(o_row)
+            hinted = bool(data.hint_patterns.search(unit))
+            if top_escape >= ESCAPE_FLOOR and lean >= ESCAPE_MARGIN:
+                return EscapeVerdict(True, "meaning", lean)
+            if hinted and top_escape >= ESCAPE_FLOOR and lean >= HINT_MARGIN:
+                return EscapeVerdict(True, "hint+meaning", lean)
+            if lean > best.lean:
+                best = EscapeVerdict(False, "", lean)
+        return best
+
+    def is_escape(self, message: str) -> bool:
+        return self.verdict(message).escape
+
+
+def _units(text: str) -> list[str]:
+    """The whole message, and each sentence of it when there are several (an order may hide in
+    one sentence of an otherwise ordinary message)."""
+    sentences = [s for s in split_sentences(text) if s != text]
+    return [text[:600], *sentences[:12]]
+
+
+# ----------------------------------------------------------------------------- replies
+
+
+@dataclass(frozen=True)
+class ReplyContext:
+    """What a reply is checked against."""
+
+    name: str  # the character's name
+    learner_text: str = ""  # the learner's newest message
+    avoid: tuple[str, ...] = ()  # words this character never says (from the card)
+    other_names: tuple[str, ...] = ()  # other characters of the course
+    hidden: Callable[[str], bool] | None = None  # True when a text repeats hidden instructions
+    secrets: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReplyCheck:
+    """The part of a reply that may be shown, and why the rest was not."""
+
+    shown: str
+    problem: str = ""  # "" when nothing was held back for a reason (an unfinished tail is not)
+    complete: bool = True  # False when the text ends inside a sentence still being written
+
+
+def sentences_of(text: str) -> tuple[list[str], str]:
+    """Complete sentences of ``text`` and the unfinished rest."""
+    pieces = re.split(r"(?<=[.!?…])[\"'”’)\]]*\s+", text.strip())
+    pieces = [p for p in pieces if p]
+    if not pieces:
+        return [], ""
+    if _TERMINAL.search(pieces[-1]):
+        return pieces, ""
+    return pieces[:-1], pieces[-1]
+
+
+def sentence_problem(sentence: str, context: ReplyContext) -> str:
+    """Why ``sentence`` must not be shown as the character's words ("" when it may)."""
+    data = guard_data()
+    low = sentence.lower()
+    if any(secret and secret in sentence for secret in context.secrets) or _TOKEN_SHAPES.search(
+        sentence
+    ):
+        return "secret"
+    if data.assistant_speak.search(sentence):
+        return "assistant-speak"
+    if data.markup.search(sentence):
+        return "markup"
+    if _other_persona(sentence, context):
+        return "other persona"
+    for word in context.avoid:
+        if word == "!" and "!" in sentence:
+            return "out of voice"
+        if word != "!" and re.search(rf"(?<!\w){re.escape(word.lower())}(?!\w)", low):
+            return "out of voice"
+    if context.learner_text and echoes(sentence, context.learner_text):
+        return "echo"
+    if context.hidden is not None and context.hidden(sentence):
+        return "instructions"
+    return ""
+
+
+def vet_reply(text: str, context: ReplyContext, *, final: bool) -> ReplyCheck:
+    """The longest run of clean, complete sentences at the start of ``text``.
+
+    While a reply streams (``final=False``) an unfinished last sentence waits; at the end it is
+    dropped (a reply never stops mid-sentence). The first sentence with a problem ends the reply.
+    """
+    # A model that writes its own speaker label ("Elena: ...") is still speaking as itself.
+    own = "|".join(re.escape(part) for part in (context.name, context.name.split()[0]) if part)
+    if own:
+        text = re.sub(rf"^\s*\**({own})\**\s*:\s*", "", text, count=1)
+    done, rest = sentences_of(text)
+    shown: list[str] = []
+    for sentence in done:
+        problem = sentence_problem(sentence, context)
+        if problem:
+            return ReplyCheck(" ".join(shown), problem)
+        shown.append(sentence)
+    if rest and not final:
+        # The unfinished tail may already show a problem that no ending can repair.
+        problem = sentence_problem(rest, context)
+        if problem in ("secret", "assistant-speak", "markup", "other persona", "instructions"):
+            return ReplyCheck(" ".join(shown), problem)
+        return ReplyCheck(" ".join(shown), "", complete=False)
+    return ReplyCheck(" ".join(shown), "unfinished" if rest and not shown else "")
+
+
+def _other_persona(sentence: str, context: ReplyContext) -> bool:
+    own = {w.lower() for w in context.name.split()}
+    match = re.match(r"^\s*\**([A-Z][\w.'-]*(?: [A-Z][\w.'-]*)?)\**\s*:", sentence)
+    if match and match.group(1).split()[0].lower() not in own:
+        return True  # a speaker label: the model writing someone else's line
+    for name in context.other_names:
+        first = name.split()[0]
+        if re.search(rf"\b(I'?m|I am|my name is|this is)\s+{re.escape(first)}\b", sentence):
+            return True
+    return bool(
+        re.search(
+            r"\b(I'?m|I am)\s+(just\s+)?(an?|your)\s+(student|intern|learner|junior|trainee|"
+            r"assistant|consultant|candidate)\b|\bas your (assistant|student|intern)\b",
+            sentence,
+            re.IGNORECASE,
+        )
+    )
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def echoes(reply: str, learner_text: str, run: int = ECHO_RUN) -> bool:
+    """True when ``reply`` repeats ``run`` words in a row of the learner's message, or is
+    (almost) the learner's message itself."""
+    said, heard = _words(reply), _words(learner_text)
+    if not said or not heard:
+        return False
+    if len(said) >= 4 and said == heard[: len(said)]:
+        return True
+    windows = {tuple(heard[i : i + run]) for i in range(len(heard) - run + 1)}
+    return any(tuple(said[i : i + run]) in windows for i in range(len(said) - run + 1))
+
+
+# ----------------------------------------------------------------------------- secrets
+
+
+def configured_secrets(extra: Sequence[str | None] = ()) -> tuple[str, ...]:
+    """Values never to show or save: ``HF_TOKEN`` and every environment variable whose name
+    ends in TOKEN, SECRET, PASSWORD or KEY, plus ``extra`` (a visitor's sign-in token)."""
+    values = [v for k, v in os.environ.items() if _SECRET_NAMES.search(k.upper())]
+    values += [v for v in extra if v]
+    return tuple(sorted({v.strip() for v in values if len(v.strip()) >= SECRET_MIN_CHARS}))
+
+
+def redact(text: str, secrets: Sequence[str]) -> str:
+    """``text`` with every secret (and anything shaped like an access token) removed."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[removed]")
+    return _TOKEN_SHAPES.sub("[removed]", text)
