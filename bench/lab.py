@@ -6,7 +6,7 @@ cache, the batched decoder on the compute thread).
 per N: first-token time (p50, p95), tokens per second per conversation and in aggregate.
 
     .venv/bin/python bench/lab.py --concurrent 1 4 8 --out bench/results/lab_concurrent_cpu.md
-    python3 bench/lab.py --concurrent 1 8 32 --random smollm2-1.7b \
+    python3 bench/lab.py --concurrent 1 8 32 --random qwen2.5-1.5b \
         --tokenizer bench/assets/smollm2-tokenizer --max-new-tokens 128 --out $OUT/lab_gpu.md
 
 Without ``--concurrent``, the single-conversation cases below.
@@ -85,6 +85,21 @@ SHAPES = {
         rope_theta=500000.0,
         tie_word_embeddings=True,
     ),
+    # The lab's default GPU model (LAB_GPU_MODEL), Qwen/Qwen2.5-1.5B-Instruct: a Qwen2 model
+    # (bias on q, k, v); its own vocabulary is 151,936 tokens, kept here so the output layer costs
+    # what it does there (the carried tokenizer uses the first 49,152 of them).
+    "qwen2.5-1.5b": dict(
+        architecture="qwen2",
+        vocab_size=151936,
+        hidden_size=1536,
+        intermediate_size=8960,
+        num_hidden_layers=28,
+        num_attention_heads=12,
+        num_key_value_heads=2,
+        max_position_embeddings=32768,
+        rope_theta=1000000.0,
+        tie_word_embeddings=True,
+    ),
 }
 LEARNER = [
     "I'd wait until after the release: porting 1,500 lines and the custom sampler now is risky.",
@@ -94,22 +109,35 @@ LEARNER = [
 
 
 def build_random_model(shape: str, tokenizer_dir: Path) -> Path:
-    """A Llama-architecture model of ``shape`` with random weights, saved with the tokenizer."""
+    """A model of ``shape`` (Llama architecture unless the shape names another) with random
+    weights, saved with the tokenizer."""
     import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from transformers import (
+        AutoTokenizer,
+        LlamaConfig,
+        LlamaForCausalLM,
+        Qwen2Config,
+        Qwen2ForCausalLM,
+    )
 
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
+    shape_config = dict(SHAPES[shape])
+    architecture = shape_config.pop("architecture", "llama")
+    config_class, model_class = {
+        "llama": (LlamaConfig, LlamaForCausalLM),
+        "qwen2": (Qwen2Config, Qwen2ForCausalLM),
+    }[architecture]
+    shape_config.setdefault("vocab_size", len(tokenizer))
+    config = config_class(
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
-        **SHAPES[shape],
+        **shape_config,
     )
     # bf16 on a GPU (as the lab's GPU model loads); fp32 on a CPU, where bf16 is several times slower.
     gpu = torch.cuda.is_available()
     with torch.device("cuda" if gpu else "cpu"):
-        model = LlamaForCausalLM(config).to(torch.bfloat16 if gpu else torch.float32)
+        model = model_class(config).to(torch.bfloat16 if gpu else torch.float32)
     folder = Path(tempfile.mkdtemp(prefix=f"lab-{shape}-"))
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)
