@@ -218,13 +218,6 @@ class Batcher:
         self._ends = end_token_ids(model, tokenizer)
         self._cache_argument = forward_cache_name(model)
         self._batchable = _batchable(model)
-        # Built once: the processors hold only their setting, and a step should do no more
-        # Python work than it must (a decoding step of a small model on a GPU is ~10 ms).
-        from transformers import RepetitionPenaltyLogitsProcessor, TopPLogitsWarper
-
-        self._penalty = RepetitionPenaltyLogitsProcessor(REPETITION_PENALTY)
-        self._top_p = TopPLogitsWarper(TOP_P)
-        self._sampling: tuple[tuple[float, ...], Any, Any] | None = None
         if not self._batchable:
             self.max_batch = 1  # a cache with other layers (sliding windows): one reply at a time
         self._reset_batch()
@@ -430,11 +423,8 @@ class Batcher:
         self.stats["decode_steps"] += 1
         self.stats["rows_decoded"] += len(rows)
         self.stats["max_rows"] = max(self.stats["max_rows"], len(rows))
-        chosen = self._choose_tensor(
-            output.logits[:, -1, :], self._ids, [r.temperature for r in rows]
-        )
-        column = chosen.unsqueeze(1)  # already on the device: no copy back
-        tokens = chosen.tolist()
+        tokens = self._choose(output.logits[:, -1, :], self._ids, [r.temperature for r in rows])
+        column = torch.tensor(tokens, device=self._ids.device).unsqueeze(1)
         self._ids = torch.cat([self._ids, column], dim=1)
         self._lengths = [n + 1 for n in self._lengths]
         self._last = column
@@ -445,32 +435,19 @@ class Batcher:
     def _choose(self, logits: Any, ids: Any, temperatures: list[float]) -> list[int]:
         """The next token of every row: repetition penalty on the row's own tokens, then greedy
         (temperature 0) or temperature and top-p sampling, as the lab's single-reply path."""
-        return self._choose_tensor(logits, ids, temperatures).tolist()
-
-    def _choose_tensor(self, logits: Any, ids: Any, temperatures: list[float]) -> Any:
-        """:meth:`_choose` as a tensor of token ids on the model's device (one per row)."""
         import torch
+        from transformers import RepetitionPenaltyLogitsProcessor, TopPLogitsWarper
 
-        scores = self._penalty(ids, logits.float())
+        scores = RepetitionPenaltyLogitsProcessor(REPETITION_PENALTY)(ids, logits.float())
         tokens = scores.argmax(dim=-1)
         if any(t > 0 for t in temperatures):
-            scale, sampling = self._temperature_tensors(temperatures, scores.device)
-            warped = self._top_p(ids, scores / scale)
+            device = scores.device
+            scale = torch.tensor([t if t > 0 else 1.0 for t in temperatures], device=device)
+            warped = TopPLogitsWarper(TOP_P)(ids, scores / scale.unsqueeze(1))
             sampled = torch.multinomial(torch.softmax(warped, dim=-1), 1).squeeze(1)
+            sampling = torch.tensor([t > 0 for t in temperatures], device=device)
             tokens = torch.where(sampling, sampled, tokens)
-        return tokens
-
-    def _temperature_tensors(self, temperatures: list[float], device: Any) -> tuple[Any, Any]:
-        """([rows, 1] divisors, [rows] sampling flags) for ``temperatures``, made again only
-        when the rows change (each is a host-to-device copy on a GPU)."""
-        import torch
-
-        key = tuple(temperatures)
-        if self._sampling is None or self._sampling[0] != key or self._sampling[1].device != device:
-            scale = torch.tensor([t if t > 0 else 1.0 for t in key], device=device).unsqueeze(1)
-            sampling = torch.tensor([t > 0 for t in key], device=device)
-            self._sampling = (key, scale, sampling)
-        return self._sampling[1], self._sampling[2]
+        return tokens.tolist()
 
     def _emit(self, request: _Request, token: int) -> bool:
         """Hand ``token``'s text to the reader; False when the reply is complete."""
