@@ -311,6 +311,124 @@ def concurrent_table(args, backend, scenarios) -> list[str]:
     return lines
 
 
+class StepProbe:
+    """Times each decoding step of the batcher (``Batcher._decode``) and the model's forward
+    pass inside it, synchronising the GPU before each reading, and runs cProfile on the compute
+    thread during ``Batcher.step`` (a profile of the main thread only sees imports and loading;
+    the steps run on the lab's compute thread)."""
+
+    def __init__(self, backend):
+        import cProfile
+
+        import torch
+
+        batcher = backend._batcher
+        self.model = backend._model
+        self.profile = cProfile.Profile()
+        self.steps: list[float] = []
+        self.forwards: list[float] = []
+        self.lengths: list[int] = []
+        cuda = str(self.model.device).startswith("cuda")
+        sync = torch.cuda.synchronize if cuda else (lambda: None)
+        self.sync = sync
+        step, decode, forward = batcher.step, batcher._decode, self.model.forward
+        inside = {"decode": False}
+
+        def timed_forward(*a, **k):
+            if not inside["decode"]:
+                return forward(*a, **k)
+            sync()
+            start = time.perf_counter()
+            out = forward(*a, **k)
+            sync()
+            self.forwards.append(time.perf_counter() - start)
+            return out
+
+        def timed_decode():
+            sync()
+            self.lengths.append(int(batcher._mask.shape[1]) + 1)
+            inside["decode"] = True
+            start = time.perf_counter()
+            try:
+                decode()
+                sync()
+            finally:
+                inside["decode"] = False
+            self.steps.append(time.perf_counter() - start)
+
+        def profiled_step():
+            self.profile.enable()
+            try:
+                step()
+            finally:
+                self.profile.disable()
+
+        self.model.forward = timed_forward
+        batcher._decode = timed_decode
+        batcher.step = profiled_step
+
+    def pure_forward_ms(self, length: int, runs: int = 20) -> float:
+        """Median time of one token through the model alone, after a ``length``-token prompt
+        in a plain ``DynamicCache`` (no mask, no positions, no sampling)."""
+        import torch
+        from transformers import DynamicCache
+
+        from demos.lab.compute import compute
+
+        def measure() -> float:
+            with torch.inference_mode():
+                ids = torch.randint(100, 1000, (1, length), device=self.model.device)
+                cache = DynamicCache(config=self.model.config)
+                self.model(
+                    input_ids=ids,
+                    use_cache=True,
+                    logits_to_keep=1,
+                    **{backends._cache_argument_name(): cache},
+                )
+                times = []
+                for _ in range(runs):
+                    self.sync()
+                    start = time.perf_counter()
+                    self.model(
+                        input_ids=ids[:, -1:],
+                        use_cache=True,
+                        logits_to_keep=1,
+                        **{backends._cache_argument_name(): cache},
+                    )
+                    self.sync()
+                    times.append(time.perf_counter() - start)
+                    cache.crop(-1)
+                return statistics.median(times) * 1000
+
+        return compute.call(measure)
+
+    def report(self) -> list[str]:
+        import io
+        import pstats
+
+        if not self.steps:
+            return ["", "No decoding step was timed."]
+        length = int(statistics.median(self.lengths))
+        step = statistics.median(self.steps) * 1000
+        forward = statistics.median(self.forwards) * 1000
+        pure = self.pure_forward_ms(length)
+        text = io.StringIO()
+        pstats.Stats(self.profile, stream=text).sort_stats("tottime").print_stats(25)
+        table = [line for line in text.getvalue().splitlines() if line.strip()][-27:]
+        return [
+            "",
+            f"Decoding steps (all rows of the runs above): {len(self.steps)}, median {step:.1f} ms "
+            f"a step, of which the model's forward pass {forward:.1f} ms; one token through the "
+            f"model alone after {length} tokens (plain DynamicCache): {pure:.1f} ms.",
+            "",
+            "Compute thread, cProfile of Batcher.step, by own time (top 25):",
+            "",
+            "```",
+            *table,
+            "```",
+        ]
+
+
 def timed_reply(engine, session, text: str) -> tuple[float, float, int]:
     """(seconds from Send to the first piece on screen, tokens per second after it, tokens).
 
@@ -360,6 +478,12 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, help="LAB_BATCH_SIZE (default: the lab's)")
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="(--concurrent) time every decoding step against the model's forward pass alone "
+        "and profile the compute thread (cProfile), where the per-step work happens",
+    )
+    parser.add_argument(
         "--smoke",
         action="store_true",
         help="a tiny random model and short runs (checks the script)",
@@ -391,7 +515,10 @@ def main() -> None:
     args.load_s = time.perf_counter() - setup_start
     device = str(backend._model.device)
     if args.concurrent:
+        probe = StepProbe(backend) if args.profile else None
         lines = concurrent_table(args, backend, load_course().scenarios)
+        if probe is not None:
+            lines += probe.report()
     else:
         lines = single_table(args, backend, config)
     if not device.startswith("cuda"):
