@@ -3,7 +3,8 @@
 Why the lab has its own scheduler (demos/lab/batching.py) instead of transformers'
 ``ContinuousBatchingManager`` (``model.init_continuous_batching()``): this script runs the same
 replies through both on this machine and prints one table. N learners send one message each
-at the same moment (the lab's prompt: persona, opening, steering line, the message); replies
+at the same moment (the lab's prompt when a model words a move: persona, opening, the message,
+the director's note last); replies
 are greedy, up to ``--max-new-tokens``.
 
     .venv/bin/python bench/lab_transformers_cb.py --concurrent 1 8
@@ -25,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.lab import LEARNER, conversation_opening, percentile  # noqa: E402
+from bench.lab import LEARNER, conversation_opening, director_note, percentile  # noqa: E402
 from demos.course import load_course  # noqa: E402
 
 
@@ -33,8 +34,10 @@ def prompts(tokenizer, count: int) -> list[list[int]]:
     scenarios = load_course().scenarios
     out = []
     for index in range(count):
-        messages = conversation_opening(scenarios[index % len(scenarios)], index)
+        scenario = scenarios[index % len(scenarios)]
+        messages = conversation_opening(scenario)
         messages.append({"role": "user", "content": LEARNER[index % len(LEARNER)]})
+        messages.append(director_note(scenario, index))
         ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True)
         out.append(list(ids["input_ids"] if hasattr(ids, "keys") else ids))
     return out
