@@ -440,11 +440,26 @@ def send_concurrency(config: LabConfig) -> int:
     return (config.batch_size or 8) + config.queue_limit + 4
 
 
+def _without_cudnn_attention() -> None:
+    """Keep PyTorch's cuDNN attention out of the lab's decoding on a GPU.
+
+    cuDNN's attention builds an execution plan for each new shape, and a decoding step's keys
+    grow by one token every step: on an H200 (torch 2.11) each step paid for a new plan in all
+    28 layers, about 100 ms a step instead of 30 for the same forward pass once the plans existed
+    (bench/results/lab_gpu_concurrent.md). Flash and memory-efficient attention need no plans.
+    """
+    import torch
+
+    torch.backends.cuda.enable_cudnn_sdp(False)
+
+
 def batcher(ref: str, config: LabConfig, model: Any, tokenizer: Any) -> Batcher:
     """The process-wide :class:`~demos.lab.batching.Batcher` of one local model, attached to
     the compute thread (created on first use, with the sizes in ``config``)."""
     with _batchers_lock:
         if ref not in _batchers:
+            if str(model.device).startswith("cuda"):
+                _without_cudnn_attention()
             store = prefix_cache(ref, config.prefix_cache_tokens)
             _batchers[ref] = Batcher(
                 model,
