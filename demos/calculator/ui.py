@@ -51,6 +51,18 @@ def _label(field_name: str) -> str:
     return f.label.split(":")[0].split(" (")[0] if f else "Model"
 
 
+def _result_table(headers: list[str], label: str, visible: bool = True) -> gr.Dataframe:
+    """One of the result's read-only tables (styled by .calc-table in course.css)."""
+    return gr.Dataframe(
+        headers=headers,
+        label=label,
+        wrap=True,
+        interactive=False,
+        visible=visible,
+        elem_classes=["calc-table"],
+    )
+
+
 def _error(error: InvalidInputError) -> gr.Error:
     # A learner's typo is not a server fault: no traceback in the log (logs.refused).
     return logs.refused(f"{_label(error.field)}: {error}")
@@ -463,27 +475,10 @@ def build(expose_api: bool = True) -> None:
                     placeholder="Estimate first: the link reopens the same job.",
                 )
                 notice = gr.Markdown()
-            verdicts = gr.Dataframe(
-                headers=VERDICT_COLUMNS,
-                label="Verdict per GPU",
-                wrap=True,
-                interactive=False,
-                elem_classes=["calc-table"],
-            )
-            plans = gr.Dataframe(
-                headers=PLAN_COLUMNS,
-                label="Plan per platform",
-                wrap=True,
-                interactive=False,
-                elem_classes=["calc-table"],
-            )
-            cuts = gr.Dataframe(
-                headers=CUT_COLUMNS,
-                label="Cuts that shrink the work (each alone)",
-                wrap=True,
-                interactive=False,
-                visible=False,
-                elem_classes=["calc-table"],
+            verdicts = _result_table(VERDICT_COLUMNS, "Verdict per GPU")
+            plans = _result_table(PLAN_COLUMNS, "Plan per platform")
+            cuts = _result_table(
+                CUT_COLUMNS, "Cuts that shrink the work (each alone)", visible=False
             )
             details = gr.Markdown()
             hours_plot = gr.BarPlot(
