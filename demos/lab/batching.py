@@ -18,8 +18,9 @@ message). A request that finds every place taken waits in line and hears its pla
 (:class:`Waiting`) whenever it changes; past ``max_waiting`` the line is full and
 :class:`QueueFull` says so at once.
 
-Sampling matches the lab's single-reply settings (repetition penalty 1.1, temperature, top-p
-0.9), with transformers' own logits processors applied to the whole batch.
+Sampling matches the lab's single-reply path (``generate`` with the model's generation config:
+repetition penalty, temperature, top-k, top-p 0.9), with transformers' own logits processors
+applied to the whole batch; top-k is taken first so no step sorts the whole vocabulary.
 
 torch and transformers are imported inside the methods, so importing this module is cheap.
 """
@@ -38,7 +39,6 @@ from typing import Any
 
 from demos import yaml_io
 
-REPETITION_PENALTY = 1.1
 HEARTBEAT_S = 1.0  # a reader waiting in line hears its place at least this often
 READER_SLACK_S = 60.0  # a reader gives up this long after its reply's time limit, if no word
 TOP_P = 0.9
@@ -111,6 +111,34 @@ def end_token_ids(model: Any, tokenizer: Any) -> set[int]:
     if tokenizer.eos_token_id is not None:
         ends.add(tokenizer.eos_token_id)
     return ends
+
+
+def sampling_settings(model: Any) -> tuple[int, float]:
+    """(top-k, repetition penalty) as ``generate`` takes them for this model: its
+    ``generation_config``, else transformers' defaults (top-k 50, no penalty)."""
+    config = getattr(model, "generation_config", None)
+    top_k = getattr(config, "top_k", None)
+    penalty = getattr(config, "repetition_penalty", None)
+    return (50 if top_k is None else int(top_k)), float(penalty or 1.0)
+
+
+def sampling_distribution(
+    scores: Any, temperatures: list[float], top_k: int, top_p: float
+) -> tuple[Any, Any]:
+    """Each row's sampling distribution as ``generate``'s warpers make it (temperature, then
+    top-k, then top-p), over the row's ``top_k`` best tokens only: ``(probabilities,
+    token ids)``, both ``(rows, k)``. Taking the top k first spares a sort of the whole
+    vocabulary for every row at every step (on a CPU that sort was ~15% of a decoding step).
+    A row with temperature 0 gets the scores unscaled (its sample is not used)."""
+    import torch
+    from transformers import TopPLogitsWarper
+
+    scale = torch.tensor([t if t > 0 else 1.0 for t in temperatures], device=scores.device)
+    k = scores.shape[-1] if top_k <= 0 else min(top_k, scores.shape[-1])
+    values, candidates = torch.topk(scores / scale.unsqueeze(1), k, dim=-1)
+    if top_p < 1.0:
+        values = TopPLogitsWarper(top_p)(candidates, values)
+    return torch.softmax(values, dim=-1), candidates
 
 
 def forward_cache_name(model: Any) -> str:
@@ -217,6 +245,7 @@ class Batcher:
         self._rows: list[_Request] = []
         self._ends = end_token_ids(model, tokenizer)
         self._cache_argument = forward_cache_name(model)
+        self._top_k, self._penalty = sampling_settings(model)
         self._batchable = _batchable(model)
         if not self._batchable:
             self.max_batch = 1  # a cache with other layers (sliding windows): one reply at a time
@@ -434,18 +463,17 @@ class Batcher:
 
     def _choose(self, logits: Any, ids: Any, temperatures: list[float]) -> list[int]:
         """The next token of every row: repetition penalty on the row's own tokens, then greedy
-        (temperature 0) or temperature and top-p sampling, as the lab's single-reply path."""
+        (temperature 0) or sampling as ``generate`` samples (temperature, top-k, top-p)."""
         import torch
-        from transformers import RepetitionPenaltyLogitsProcessor, TopPLogitsWarper
+        from transformers import RepetitionPenaltyLogitsProcessor
 
-        scores = RepetitionPenaltyLogitsProcessor(REPETITION_PENALTY)(ids, logits.float())
+        scores = RepetitionPenaltyLogitsProcessor(self._penalty)(ids, logits.float())
         tokens = scores.argmax(dim=-1)
         if any(t > 0 for t in temperatures):
-            device = scores.device
-            scale = torch.tensor([t if t > 0 else 1.0 for t in temperatures], device=device)
-            warped = TopPLogitsWarper(TOP_P)(ids, scores / scale.unsqueeze(1))
-            sampled = torch.multinomial(torch.softmax(warped, dim=-1), 1).squeeze(1)
-            sampling = torch.tensor([t > 0 for t in temperatures], device=device)
+            probs, candidates = sampling_distribution(scores, temperatures, self._top_k, TOP_P)
+            picked = torch.multinomial(probs, 1)
+            sampled = candidates.gather(1, picked).squeeze(1)
+            sampling = torch.tensor([t > 0 for t in temperatures], device=scores.device)
             tokens = torch.where(sampling, sampled, tokens)
         return tokens.tolist()
 

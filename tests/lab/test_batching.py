@@ -16,7 +16,13 @@ import pytest
 
 from demos import hub
 from demos.lab import backends
-from demos.lab.batching import Batcher, QueueFull, Waiting
+from demos.lab.batching import (
+    Batcher,
+    QueueFull,
+    Waiting,
+    sampling_distribution,
+    sampling_settings,
+)
 from demos.lab.compute import compute
 
 LONG_LIMIT = 600.0  # seconds: time limits never end a reply here, even on a loaded machine
@@ -272,3 +278,84 @@ def test_the_local_backend_reports_a_full_lab_as_busy(local_env, monkeypatch):
         monkeypatch.delenv("LAB_BATCH_SIZE")
         monkeypatch.delenv("LAB_QUEUE_LIMIT")
         backends.LocalBackend(load_config())  # restore the default sizes for later tests
+
+
+@pytest.mark.parametrize("top_k", [50, 20, 0])
+def test_sampling_is_the_distribution_generate_samples_from(top_k):
+    """Each row's distribution is exactly what ``generate``'s warpers (temperature, top-k,
+    top-p 0.9) leave, though only the top k tokens are ever sorted; top-k 0 keeps them all."""
+    import torch
+    from transformers import (
+        LogitsProcessorList,
+        TemperatureLogitsWarper,
+        TopKLogitsWarper,
+        TopPLogitsWarper,
+    )
+
+    torch.manual_seed(1)
+    scores = torch.randn(3, 2000) * torch.tensor([[1.0], [4.0], [0.3]])  # flat to peaked
+    temperatures = [0.7, 1.3, 0.0]
+    probs, candidates = sampling_distribution(scores, temperatures, top_k, 0.9)
+    for row, temperature in enumerate(temperatures):
+        warpers = [TemperatureLogitsWarper(temperature)] if temperature > 0 else []
+        if top_k > 0:
+            warpers.append(TopKLogitsWarper(top_k))
+        warpers.append(TopPLogitsWarper(0.9))
+        expected = torch.softmax(LogitsProcessorList(warpers)(None, scores[row : row + 1]), -1)[0]
+        ours = torch.zeros_like(expected).scatter(0, candidates[row], probs[row])
+        assert torch.allclose(ours, expected, atol=1e-6)
+        assert 1 <= int((ours > 0).sum()) <= (top_k or 2000)
+
+
+def test_sampling_settings_are_the_models_generation_config(smollm):
+    """The batcher samples as ``generate`` would for this model: its own top-k and repetition
+    penalty (the converted SmolLM2 folder sets 1.1), else transformers' defaults."""
+    from transformers import GenerationConfig
+
+    model, _ = smollm
+    assert sampling_settings(model) == (50, 1.1)
+
+    class Other:
+        generation_config = GenerationConfig(top_k=20, repetition_penalty=1.05)
+
+    class Bare:
+        generation_config = GenerationConfig()
+
+    assert sampling_settings(Other()) == (20, 1.05)
+    assert sampling_settings(Bare()) == (50, 1.0)
+
+
+@pytest.mark.parametrize("device", ["cuda:0", "cpu"])
+def test_a_gpu_batcher_turns_cudnn_attention_off(monkeypatch, device):
+    """On a GPU, cuDNN attention built a new plan for every key length (a new one each
+    decoding step): the lab's batcher for a GPU model turns it off; a CPU model leaves the
+    process's setting alone."""
+    import torch
+
+    from demos.lab.config import load_config
+
+    class Model:
+        pass
+
+    model = Model()
+    model.device = device
+    built = []
+
+    class FakeBatcher:
+        def __init__(self, *args, **kwargs):
+            built.append(kwargs)
+
+        def resize(self, *args):
+            pass
+
+    monkeypatch.setattr(backends, "_batchers", {})
+    monkeypatch.setattr(backends, "Batcher", FakeBatcher)
+    monkeypatch.setattr(backends.compute, "attach", lambda batcher: None)
+    before = torch.backends.cuda.cudnn_sdp_enabled()
+    torch.backends.cuda.enable_cudnn_sdp(True)
+    try:
+        backends.batcher("some/model", load_config(), model, tokenizer=None)
+        assert torch.backends.cuda.cudnn_sdp_enabled() is (device == "cpu")
+        assert built[0]["max_batch"] == (32 if device.startswith("cuda") else 8)
+    finally:
+        torch.backends.cuda.enable_cudnn_sdp(before)
