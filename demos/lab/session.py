@@ -39,6 +39,7 @@ from demos.lab.coverage import (
     score_coverage,
 )
 from demos.lab.director import Move, TurnFacts, choose_move, has_specifics, script_for
+from demos.lab.grounding import keep_grounded, known_figures
 from demos.lab.guard import (
     EscapeDetector,
     ReplyContext,
@@ -423,6 +424,7 @@ class LabEngine:
             return
         raw = ""
         shown = ""
+        known = known_figures(scenario, session.messages)
         try:
             for piece in stream:
                 if session.ended:  # End pressed meanwhile: stop, and free the model's place
@@ -435,7 +437,7 @@ class LabEngine:
                     )
                     continue
                 raw += piece
-                check = vet_reply(raw, context, final=False)
+                check = keep_grounded(vet_reply(raw, context, final=False), known)
                 if check.shown != shown:
                     shown = check.shown
                     answer["content"] = shown
@@ -444,7 +446,7 @@ class LabEngine:
                     break
         finally:  # also when the reply is stopped half-way (End, a closed page)
             stream.close()
-        final = vet_reply(raw, context, final=True)
+        final = keep_grounded(vet_reply(raw, context, final=True), known)
         shown = final.shown if len(final.shown) >= len(shown) else shown
         answer["content"] = self._with_move(shown, move)
 

@@ -117,6 +117,7 @@ def test_the_model_words_the_move_sentence_by_sentence(model_engine, scenarios):
         (["As your assistant, ", "I agree with every word."], "assistant"),
         (["I think we should wait until after ", "the release, you said."], "wait until after"),
         (["The thing is that ", "nobody"], "nobody"),
+        (["Our budget is $37,500 a year, ", "so money is no problem."], "37,500"),
     ],
 )
 def test_a_reply_out_of_role_becomes_the_directors_line(
