@@ -80,6 +80,10 @@ class LabBusy(NoBackend):
     """Every place of the local model is taken and its line is full: the learner sends again."""
 
 
+# How long End waits for the local model judge to get a place before the offline judge scores.
+JUDGE_WAIT_S = 15.0
+
+
 @dataclass
 class LabSession:
     """One visitor's conversation, rebuilt from what the caller sent. Holds no prompt, no token."""
@@ -254,10 +258,20 @@ class LabEngine:
                 time_limit_s=self.config.time_limit_s,
                 temperature=0.0,
             )
+            asked = time.monotonic()
+            pieces = []
             try:
-                return "".join(stream)
+                for piece in stream:
+                    # In a busy lab the judge waits in the local model's line like any reply;
+                    # past JUDGE_WAIT_S the offline judge scores instead (End stays quick).
+                    if isinstance(piece, backends.Waiting):
+                        if time.monotonic() - asked > JUDGE_WAIT_S:
+                            raise TimeoutError("no place for the model judge in time")
+                        continue
+                    pieces.append(piece)
+                return "".join(pieces)
             finally:
-                stream.close()
+                stream.close()  # also takes a waiting judge out of the line
 
         return judge, label
 

@@ -266,6 +266,47 @@ def test_a_capable_judge_scores_and_coaches(model_engine, scenarios, monkeypatch
     assert result.feedback[0].improvement == f"Say more about {scenario.rubric[0].id}."
 
 
+@pytest.mark.timeout(120)  # the old code waited in line for ever
+def test_a_model_judge_that_finds_no_place_leaves_the_offline_verdict(
+    model_engine, scenarios, monkeypatch
+):
+    """In a full lab the model judge waits in line like any reply; past JUDGE_WAIT_S End
+    scores with the offline judge instead of waiting, and the judge's place is given up."""
+    from demos.lab import session as session_module
+    from demos.lab.batching import Waiting
+
+    scenario = scenarios[0]
+    monkeypatch.setattr(
+        model_engine, "config", dataclasses.replace(model_engine.config, judge="model")
+    )
+    monkeypatch.setattr(session_module, "JUDGE_WAIT_S", 0.0)
+    closed = []
+
+    class Line:
+        """A place in line that never comes (the reader hears its place again and again)."""
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            return Waiting(3, 8)
+
+        def close(self):
+            closed.append(True)
+
+    def judge_or_chat(self, messages, **kwargs):
+        if messages[0]["role"] == "user" and "JSON" in messages[0]["content"]:
+            return backends.TokenStream(Line())
+        return scripted(["Fine. ", "Go on."])(self, messages, **kwargs)
+
+    monkeypatch.setattr(backends.LocalBackend, "stream", judge_or_chat)
+    session = model_engine.start(scenario.lesson_id)
+    run_turn(model_engine, session, "We pilot Lightning on one experiment after the release.")
+    result = model_engine.end(session)
+    assert result.method != "model" and result.judge != "the local model"
+    assert closed == [True]
+
+
 def test_the_next_prompt_starts_with_what_was_read_while_the_learner_typed(
     model_engine, scenarios, local_env
 ):
