@@ -10,7 +10,8 @@ It writes two things into ``artifacts/worked-example/`` (ignored by git, small e
   stored in float16 (about 45 MB instead of 88 MB). The notebook loads them in float32, so the
   model is the real one, rounded to float16 precision once.
 
-Then, from the repository root on the GPU machine (see bench/README.md for the exact command):
+Then, from the repository root on the GPU machine (the Benchmark table of CONTRIBUTING.md has
+the exact command and where its results went):
 
     HF_HUB_OFFLINE=1 ADVICE_MODEL=artifacts/worked-example/minilm-fp16 \\
         ADVICE_OUTPUT=/tmp/advice python3 artifacts/worked-example/advice_t4.py
