@@ -192,6 +192,10 @@ def main() -> int:
     ]
     for part in parts:
         j = judge[part]
+        if not j["transcripts"]:
+            name = "held-out" if part == "heldout" else part
+            lines.append(f"| {part} | 0 | 0 | no {name} transcripts (judged/{part}/ is empty) | |")
+            continue
         lines.append(
             f"| {part} | {j['transcripts']} | {j['points']} | "
             f"{j['exact']}/{j['points']} = **{pct(j['exact'], j['points'])}** | "

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from demos import hub
 from demos.course import Scenario
 from demos.lab.compute import compute
-from demos.lab.evidence import evidence_found, restates
+from demos.lab.evidence import evidence_found, is_claim, is_list, restates
 from demos.lab.prompts import prompt_texts
 
 STATUSES = ("covered", "partial", "missing")
@@ -67,6 +67,33 @@ def split_sentences(text: str) -> list[str]:
     word with a digit in it (a reply that is just "Qwen2.5-7B-Instruct.")."""
     parts = (part.strip(" -*•\t") for part in _SENTENCE_END.split(text))
     return [part for part in parts if len(part.split()) >= 2 or any(c.isdigit() for c in part)]
+
+
+def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str], bool]:
+    """The learner's sentences that can earn credit, and pairs of neighbouring ones; and whether
+    any sentence restated a rubric point.
+
+    Dropped before scoring, so that they also never pair up with a neighbour: a sentence that
+    restates a rubric point (eight words in a row of it), a claim without a specific ("I've
+    covered the costs", "my plan handles all of that") and a bare list of names, topics or
+    numbers ("Stack: PyTorch, LoRA, Kaggle, Gradio"). Only the learner's own messages come
+    in: the character's lines and the card's text are never scored as the learner's.
+    """
+    from demos.lab.director import has_specifics
+
+    rubric_texts = [point.point for point in scenario.rubric]
+    units: list[str] = []
+    restated_any = False
+    for message in messages:
+        kept: list[str | None] = []
+        for sentence in split_sentences(message):
+            restated = restates(sentence, rubric_texts)
+            restated_any |= restated
+            empty = is_list(sentence) or (is_claim(sentence) and not has_specifics(sentence))
+            kept.append(None if restated or empty else sentence)
+        units += [s for s in kept if s is not None]
+        units += [f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False) if a and b]
+    return units[-MAX_SENTENCES:], restated_any
 
 
 def learner_units(messages: Sequence[str]) -> list[str]:
@@ -157,11 +184,8 @@ def score_by_embeddings(
     if not learner_messages:
         return empty_coverage(scenario)
     script = script_for(scenario)
-    rubric_texts = [point.point for point in scenario.rubric]
-    all_units = learner_units(learner_messages)
-    units = [u for u in all_units if not restates(u, rubric_texts)]
+    units, restated_any = scored_units(scenario, learner_messages)
     units = _without_agendas(scenario, units, embedder)
-    restated_any = len(units) < len(all_units)
     points = []
     by_point = point_scores(scenario, units, embedder) if units else []
     for index, point in enumerate(scenario.rubric):
@@ -234,22 +258,29 @@ def point_scores(scenario: Scenario, units: Sequence[str], embedder: Embedder) -
 
 def _without_agendas(scenario: Scenario, units: list[str], embedder: Embedder) -> list[str]:
     """``units`` without agendas: a list-shaped sentence that touches several points at once
-    ("I covered the model, the cost and quality") without one checkable specific announces an
-    answer instead of giving it, and earns nothing."""
-    from demos.lab.director import has_specifics
+    ("the model, the cost and quality all matter") without one checkable specific, and without
+    the evidence of any point it touches, announces an answer instead of giving it, and earns
+    nothing. ("The Trainer runs backward and the optimizer step, handles checkpointing and
+    logging, and gives us DDP" touches several points too, but names the parts: it stays.)"""
+    from demos.lab.director import has_specifics, script_for
 
     candidates = [i for i, u in enumerate(units) if u.count(",") >= 2]
     if not candidates:
         return units
+    script = script_for(scenario)
     scores = point_scores(scenario, [units[i] for i in candidates], embedder)
-    near = [0] * len(units)
-    for row_index, unit_index in enumerate(candidates):
-        near[unit_index] = sum(score >= PARTIAL_AT for score in scores[row_index])
-    return [
-        u
-        for u, n in zip(units, near, strict=True)
-        if n < AGENDA_POINTS or u.count(",") < 2 or has_specifics(u)
-    ]
+    agendas = set()
+    for row, unit_index in zip(scores, candidates, strict=True):
+        near = [
+            point for point, score in zip(scenario.rubric, row, strict=True) if score >= PARTIAL_AT
+        ]
+        unit = units[unit_index]
+        if len(near) < AGENDA_POINTS or has_specifics(unit):
+            continue
+        if any(evidence_found(script.point(point.id).evidence, unit) for point in near):
+            continue
+        agendas.add(unit_index)
+    return [u for i, u in enumerate(units) if i not in agendas]
 
 
 def _best_sentence(unit: str, targets: Sequence[str], embedder: Embedder) -> str:

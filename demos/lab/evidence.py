@@ -140,3 +140,44 @@ def restates(sentence: str, rubric_texts: Sequence[str], run: int = RESTATE_RUN)
         if any(tuple(target[i : i + run]) in windows for i in range(len(target) - run + 1)):
             return True
     return False
+
+
+@dataclass(frozen=True)
+class EmptyWords:
+    """What earns nothing whatever its topic: claims and bare lists (``data/evidence.yaml``)."""
+
+    claims: tuple[re.Pattern[str], ...]
+    min_items: int
+    short_words: int
+    short_share: float
+
+
+@lru_cache(maxsize=1)
+def empty_words() -> EmptyWords:
+    raw = yaml_io.safe_load((DATA_DIR / "evidence.yaml").read_text(encoding="utf-8"))
+    lists = raw.get("lists") or {}
+    return EmptyWords(
+        claims=tuple(re.compile(p, re.IGNORECASE) for p in raw.get("claims") or ()),
+        min_items=int(lists.get("min_items", 5)),
+        short_words=int(lists.get("short_words", 2)),
+        short_share=float(lists.get("short_share", 0.8)),
+    )
+
+
+_ITEM_SPLIT = re.compile(r"[,;:](?=\s|$)|\s(?:and|or|&)\s|\s[-–—]\s", re.IGNORECASE)
+
+
+def is_claim(sentence: str) -> bool:
+    """True when ``sentence`` claims a topic is dealt with ("I've covered the costs") instead
+    of dealing with it. The caller decides whether a specific beside it rescues it."""
+    return any(p.search(sentence) for p in empty_words().claims)
+
+
+def is_list(sentence: str) -> bool:
+    """True when ``sentence`` is a bare list of short items (names, topics or numbers)."""
+    spec = empty_words()
+    items = [part.split() for part in _ITEM_SPLIT.split(sentence) if words(part)]
+    if len(items) < spec.min_items:
+        return False
+    short = sum(len(item) <= spec.short_words for item in items)
+    return short / len(items) >= spec.short_share
