@@ -13,7 +13,17 @@ from dataclasses import dataclass, replace
 from demos import hub
 from demos.course import Scenario
 from demos.lab.compute import compute
-from demos.lab.evidence import evidence_found, is_claim, is_list, restates
+from demos.lab.evidence import (
+    Check,
+    Terms,
+    card_words_removed,
+    evidence_found,
+    is_claim,
+    is_hype,
+    is_list,
+    restates,
+    words,
+)
 from demos.lab.prompts import prompt_texts
 
 STATUSES = ("covered", "partial", "missing")
@@ -25,6 +35,19 @@ PARTIAL_AT = 0.40
 # of work): specifics near the point earn it even when the wording is far from the card's
 # examples. Topical evidence (a model name with its size) needs no closeness at all.
 EVIDENCE_AT = 0.40
+# Partial credit ("the idea touched, without its specific"): the card's words for the idea in a
+# sentence that is at least this close to the point, or closeness in meaning alone this high,
+# with no other point nearer by more than the margin. Chosen on the dev transcripts
+# (tests/lab/data/judged/dev, 48 of them): words carry most of it; closeness alone is noisy
+# between 0.4 and 0.55 (a sentence about the platform reads as near to paying).
+TOUCH_AT = 0.15
+MEANING_AT = 0.50
+MEANING_MARGIN = 0.05
+# The card's own words for a point (its ``terms``) show what a sentence is about, so a sentence
+# carrying them needs less closeness, provided no other point is clearly nearer.
+TERMS_AT = 0.30
+NEAREST_MARGIN = 0.10
+KIND_AT = 0.33
 MAX_SENTENCES = 400  # a very long conversation is scored on its most recent sentences
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
@@ -79,9 +102,11 @@ def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str]
     numbers ("Stack: PyTorch, LoRA, Kaggle, Gradio"). Only the learner's own messages come
     in: the character's lines and the card's text are never scored as the learner's.
     """
-    from demos.lab.director import has_specifics
+    from demos.lab.director import has_specifics, script_for
 
     rubric_texts = [point.point for point in scenario.rubric]
+    card = card_texts(scenario)
+    buzzwords = script_for(scenario).buzzwords
     units: list[str] = []
     restated_any = False
     for message in messages:
@@ -89,11 +114,52 @@ def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str]
         for sentence in split_sentences(message):
             restated = restates(sentence, rubric_texts)
             restated_any |= restated
-            empty = is_list(sentence) or (is_claim(sentence) and not has_specifics(sentence))
-            kept.append(None if restated or empty else sentence)
+            own = card_words_removed(sentence, card)
+            echo = len(words(own)) < COPIED_SHARE * len(words(sentence))
+            empty = (
+                is_list(own)
+                or (is_claim(own) and not has_specifics(own))
+                or (is_hype(own, buzzwords) and not has_specifics(own))
+            )
+            kept.append(None if restated or echo or empty else own)
         units += [s for s in kept if s is not None]
+        if CLAUSES:
+            units += [c for s in kept if s is not None for c in _clauses(s)]
         units += [f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False) if a and b]
     return units[-MAX_SENTENCES:], restated_any
+
+
+CLAUSES = True
+_CLAUSE_SPLIT = re.compile(r",\s+(?:and\s+|then\s+|but\s+|so\s+)?|\s+(?:and then|but|so that)\s+")
+
+
+def _clauses(sentence: str) -> list[str]:
+    """The clauses of a long sentence that carry a thought of their own (four words or more):
+    "Debug on Colab, then do the long run on Kaggle and write a checkpoint every 500 steps"
+    is about two points; each clause is scored as well as the whole."""
+    parts = [p.strip() for p in _CLAUSE_SPLIT.split(sentence)]
+    parts = [p for p in parts if len(p.split()) >= 4]
+    return parts if len(parts) >= 2 else []
+
+
+# A sentence with less than this share of its words its own (the rest copied from the card:
+# the brief, the facts, the character's lines) echoes the card and earns nothing.
+COPIED_SHARE = 0.5
+
+
+def card_texts(scenario: Scenario) -> list[str]:
+    """The scenario's own words: brief, opening, facts and every line the character may say
+    (reveals, presses, acknowledgements, pushback...). Never scored as the learner's."""
+    from demos.lab.director import script_for
+
+    script = script_for(scenario)
+    texts = [scenario.brief, scenario.opening, *scenario.facts]
+    texts += [r.say for r in script.reveals]
+    for lines in (script.pushback, script.deflect, script.turn_back, script.closing):
+        texts += list(lines)
+    for point in script.points.values():
+        texts += [*point.press, *point.acknowledge]
+    return texts
 
 
 def learner_units(messages: Sequence[str]) -> list[str]:
@@ -204,7 +270,7 @@ def score_by_embeddings(
             backed = []
             for i, unit in enumerate(units):
                 check = evidence_found(checks, unit)
-                if check is not None and (check.topical or scores[i] >= EVIDENCE_AT):
+                if check is not None and _about(by_point[i], index, check):
                     backed.append((scores[i], i, check))
             if backed:
                 score, best_unit, check = max(backed, key=lambda item: item[0])
@@ -212,7 +278,14 @@ def score_by_embeddings(
                 status = "covered"
                 best = max(score, COVERED_AT)
             else:
-                status = "partial" if best >= PARTIAL_AT else "missing"
+                touch = script.point(point.id).touch
+                touched = [
+                    i for i, row in enumerate(by_point) if _touches(row, index, units[i], touch)
+                ]
+                if touched:
+                    best_unit = max(touched, key=lambda i: scores[i])
+                status = "partial" if touched else "missing"
+                best = scores[best_unit]
                 best = min(best, COVERED_AT - 0.01)
         else:
             status = _status(best)
@@ -232,6 +305,31 @@ def score_by_embeddings(
 
 
 OFFLINE_JUDGE = "sentence similarity and evidence checks (offline)"
+
+
+def _about(row: Sequence[float], index: int, check: Check) -> bool:
+    """Whether a unit carrying ``check``'s evidence speaks about point ``index`` (``row``: the
+    unit's closeness to every point): topical evidence always does; otherwise the unit must be
+    near the point (:data:`EVIDENCE_AT`), or, when the evidence is the card's own words for
+    this point (its ``terms``), near enough (:data:`TERMS_AT`) with this point among the
+    unit's nearest (within :data:`NEAREST_MARGIN` of its best)."""
+    score = row[index]
+    if check.topical or score >= EVIDENCE_AT:
+        return True
+    if isinstance(check, Terms):
+        return score >= TERMS_AT and score >= max(row) - NEAREST_MARGIN
+    return score >= KIND_AT and score >= max(row)
+
+
+def _touches(row: Sequence[float], index: int, unit: str, touch: Terms | None) -> bool:
+    """Whether a unit touches point ``index`` (partial credit): it uses the card's words for
+    the idea (``touch:``) and is not wholly elsewhere (:data:`TOUCH_AT`); or, in other words,
+    it is close in meaning (:data:`MEANING_AT`) with no other point clearly nearer (a sentence
+    about the platform is not, by the way, about paying)."""
+    score = row[index]
+    if touch is not None and touch.found_in(unit) and score >= TOUCH_AT:
+        return True
+    return score >= MEANING_AT and score >= max(row) - MEANING_MARGIN
 
 
 def empty_coverage(scenario: Scenario) -> Coverage:

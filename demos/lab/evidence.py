@@ -147,6 +147,8 @@ class EmptyWords:
     """What earns nothing whatever its topic: claims and bare lists (``data/evidence.yaml``)."""
 
     claims: tuple[re.Pattern[str], ...]
+    buzzwords: tuple[str, ...]
+    buzzword_hits: int
     min_items: int
     short_words: int
     short_share: float
@@ -158,6 +160,8 @@ def empty_words() -> EmptyWords:
     lists = raw.get("lists") or {}
     return EmptyWords(
         claims=tuple(re.compile(p, re.IGNORECASE) for p in raw.get("claims") or ()),
+        buzzwords=tuple(str(w).lower() for w in raw.get("buzzwords") or ()),
+        buzzword_hits=int(raw.get("buzzword_hits", 2)),
         min_items=int(lists.get("min_items", 5)),
         short_words=int(lists.get("short_words", 2)),
         short_share=float(lists.get("short_share", 0.8)),
@@ -181,3 +185,38 @@ def is_list(sentence: str) -> bool:
         return False
     short = sum(len(item) <= spec.short_words for item in items)
     return short / len(items) >= spec.short_share
+
+
+def is_hype(sentence: str, extra: Sequence[str] = ()) -> bool:
+    """True when ``sentence`` holds at least ``buzzword_hits`` different buzzwords (the shared
+    list and ``extra``, a scenario's own)."""
+    spec = empty_words()
+    low = sentence.lower()
+    hits = {
+        w
+        for w in (*spec.buzzwords, *(x.lower() for x in extra))
+        if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", low)
+    }
+    return len(hits) >= spec.buzzword_hits
+
+
+def card_words_removed(sentence: str, card_texts: Sequence[str], run: int = 5) -> str:
+    """``sentence`` without the stretches it copies from the scenario's own text (``run`` or
+    more words in a row of the brief, the facts, the character's lines): what is left is what
+    the learner added. The card's words are never scored as the learner's."""
+    tokens = sentence.split()
+    norm = [" ".join(words(tok)) for tok in tokens]
+    card_windows: set[tuple[str, ...]] = set()
+    for text in card_texts:
+        said = words(text)
+        card_windows |= {tuple(said[i : i + run]) for i in range(len(said) - run + 1)}
+    keep = [True] * len(tokens)
+    index = [i for i, n in enumerate(norm) if n]  # tokens that hold a word
+    flat = [norm[i] for i in index]
+    for start in range(len(flat) - run + 1):
+        if tuple(flat[start : start + run]) in card_windows:
+            for k in range(start, start + run):
+                keep[index[k]] = False
+    if all(keep):
+        return sentence
+    return " ".join(tok for tok, kept in zip(tokens, keep, strict=True) if kept)
