@@ -40,14 +40,14 @@ EVIDENCE_AT = 0.40
 # with no other point nearer by more than the margin. Chosen on the dev transcripts
 # (tests/lab/data/judged/dev, 48 of them): words carry most of it; closeness alone is noisy
 # between 0.4 and 0.55 (a sentence about the platform reads as near to paying).
-TOUCH_AT = 0.15
+TOUCH_AT = 0.0
 MEANING_AT = 0.50
 MEANING_MARGIN = 0.05
 # The card's own words for a point (its ``terms``) show what a sentence is about, so a sentence
 # carrying them needs less closeness, provided no other point is clearly nearer.
 TERMS_AT = 0.30
 NEAREST_MARGIN = 0.10
-KIND_AT = 0.33
+KIND_AT = 0.30
 MAX_SENTENCES = 400  # a very long conversation is scored on its most recent sentences
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
@@ -97,9 +97,10 @@ def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str]
     any sentence restated a rubric point.
 
     Dropped before scoring, so that they also never pair up with a neighbour: a sentence that
-    restates a rubric point (eight words in a row of it), a claim without a specific ("I've
-    covered the costs", "my plan handles all of that") and a bare list of names, topics or
-    numbers ("Stack: PyTorch, LoRA, Kaggle, Gradio"). Only the learner's own messages come
+    restates a rubric point (eight words in a row of it), a sentence mostly copied from the
+    card (:func:`card_texts`), a bare list of names, topics or numbers ("Stack: PyTorch, LoRA,
+    Kaggle, Gradio"), and, unless it carries a checkable specific, a claim ("I've covered the
+    costs", "my plan handles all of that"), hype (two buzzwords) or a question ("GPU hours?"). Only the learner's own messages come
     in: the character's lines and the card's text are never scored as the learner's.
     """
     from demos.lab.director import has_specifics, script_for
@@ -116,12 +117,16 @@ def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str]
             restated_any |= restated
             own = card_words_removed(sentence, card)
             echo = len(words(own)) < COPIED_SHARE * len(words(sentence))
+            bare = not has_specifics(sentence)
+            content = _LABEL.sub("", sentence).split()  # without a "Q:" or "Risks:" label
             empty = (
-                is_list(own)
-                or (is_claim(own) and not has_specifics(own))
-                or (is_hype(own, buzzwords) and not has_specifics(own))
+                is_list(sentence)
+                or (bare and is_claim(sentence))
+                or (bare and is_hype(sentence, buzzwords))
+                or (bare and sentence.rstrip().endswith("?") and len(content) <= QUESTION_WORDS)
+                or (bare and len(content) < 2)
             )
-            kept.append(None if restated or echo or empty else own)
+            kept.append(None if restated or echo or empty else sentence)
         units += [s for s in kept if s is not None]
         if CLAUSES:
             units += [c for s in kept if s is not None for c in _clauses(s)]
@@ -142,6 +147,9 @@ def _clauses(sentence: str) -> list[str]:
     return parts if len(parts) >= 2 else []
 
 
+# A short question ("GPU hours?", "What is the baseline?") asks instead of answering.
+QUESTION_WORDS = 5
+_LABEL = re.compile(r"^\s*[\w ]{1,20}:\s*")
 # A sentence with less than this share of its words its own (the rest copied from the card:
 # the brief, the facts, the character's lines) echoes the card and earns nothing.
 COPIED_SHARE = 0.5
@@ -254,6 +262,10 @@ def score_by_embeddings(
     units = _without_agendas(scenario, units, embedder)
     points = []
     by_point = point_scores(scenario, units, embedder) if units else []
+    # Evidence counts only in the learner's own words: "$200 a month" copied from the card's
+    # facts is not the learner's cost arithmetic.
+    card = card_texts(scenario)
+    own_units = [card_words_removed(unit, card) for unit in units]
     for index, point in enumerate(scenario.rubric):
         if not units:
             points.append(
@@ -268,7 +280,7 @@ def score_by_embeddings(
         found = ""
         if checks:
             backed = []
-            for i, unit in enumerate(units):
+            for i, unit in enumerate(own_units):
                 check = evidence_found(checks, unit)
                 if check is not None and _about(by_point[i], index, check):
                     backed.append((scores[i], i, check))
@@ -280,7 +292,7 @@ def score_by_embeddings(
             else:
                 touch = script.point(point.id).touch
                 touched = [
-                    i for i, row in enumerate(by_point) if _touches(row, index, units[i], touch)
+                    i for i, row in enumerate(by_point) if _touches(row, index, own_units[i], touch)
                 ]
                 if touched:
                     best_unit = max(touched, key=lambda i: scores[i])

@@ -57,9 +57,19 @@ class Terms:
 
     def found_in(self, text: str) -> bool:
         low = text.lower()
-        return any(
-            re.search(rf"(?<![\w-]){re.escape(w.lower())}(?![\w-])", low) for w in self.words
-        )
+        return any(term_pattern(w).search(low) for w in self.words)
+
+
+@lru_cache(maxsize=4096)
+def term_pattern(term: str) -> re.Pattern[str]:
+    """A card's word or phrase as a pattern: whole words, except that a last word of five
+    letters or more may carry an ending ("overfit" finds "overfits", "resume" "resuming")."""
+    escaped = re.escape(term.lower())
+    last = re.findall(r"[a-z]+$", term.lower())
+    tail = r"[a-z]*" if last and len(last[0]) >= 5 else ""
+    if last and len(last[0]) >= 5 and last[0].endswith("e"):
+        escaped = escaped[:-1] + "e?"  # "resume" finds "resuming", "estimate" "estimating"
+    return re.compile(rf"(?<![\w-]){escaped}{tail}(?![\w])")
 
 
 Check = EvidenceKind | Terms
