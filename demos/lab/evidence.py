@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -113,6 +113,15 @@ def parse_checks(raw: object, where: str) -> tuple[Check, ...]:
                 known = ", ".join(sorted(kinds))
                 raise EvidenceError(f"{where}: unknown evidence kind '{item}' (known: {known})")
             checks.append(kinds[item])
+        elif isinstance(item, Mapping) and isinstance(item.get("kind"), str):
+            # {kind: ordered-plan, topical: true}: for this point, the kind is about the point
+            # wherever it is said (a plan with an order is the point "ends with a plan")
+            if item["kind"] not in kinds:
+                known = ", ".join(sorted(kinds))
+                raise EvidenceError(
+                    f"{where}: unknown evidence kind '{item['kind']}' (known: {known})"
+                )
+            checks.append(replace(kinds[item["kind"]], topical=bool(item.get("topical", False))))
         elif isinstance(item, Mapping) and isinstance(item.get("terms"), list):
             words = tuple(str(w) for w in item["terms"] if str(w).strip())
             if not words:
@@ -125,7 +134,10 @@ def parse_checks(raw: object, where: str) -> tuple[Check, ...]:
                 )
             )
         else:
-            raise EvidenceError(f"{where}: each evidence item is a kind name or {{terms: [...]}}")
+            raise EvidenceError(
+                f"{where}: each evidence item is a kind name, {{kind: ..., topical: true}} "
+                "or {terms: [...]}"
+            )
     return tuple(checks)
 
 
