@@ -262,8 +262,8 @@ def score_by_embeddings(
     units = _without_agendas(scenario, units, embedder)
     points = []
     by_point = point_scores(scenario, units, embedder) if units else []
-    # Evidence counts only in the learner's own words: "$200 a month" copied from the card's
-    # facts is not the learner's cost arithmetic.
+    # Numbers, prices and names count only in the learner's own words: "$200 a month" copied
+    # from the card's facts is not the learner's cost arithmetic (see _evidence_in).
     card = card_texts(scenario)
     own_units = [card_words_removed(unit, card) for unit in units]
     for index, point in enumerate(scenario.rubric):
@@ -280,8 +280,8 @@ def score_by_embeddings(
         found = ""
         if checks:
             backed = []
-            for i, unit in enumerate(own_units):
-                check = evidence_found(checks, unit)
+            for i, unit in enumerate(units):
+                check = _evidence_in(checks, unit, own_units[i])
                 if check is not None and _about(by_point[i], index, check):
                     backed.append((scores[i], i, check))
             if backed:
@@ -342,6 +342,17 @@ def _touches(row: Sequence[float], index: int, unit: str, touch: Terms | None) -
     if touch is not None and touch.found_in(unit) and score >= TOUCH_AT:
         return True
     return score >= MEANING_AT and score >= max(row) - MEANING_MARGIN
+
+
+def _evidence_in(checks: Sequence[Check], unit: str, own: str) -> Check | None:
+    """The first check ``unit`` satisfies: a kind (a number with a unit, a price, a model
+    name) in the learner's own words (``own``: the unit without the stretches copied from the
+    card); the card's own terms for a point ("4-GPU", "next quarter") anywhere in it, since
+    citing the scenario's facts is what such a point asks for."""
+    return next(
+        (c for c in checks if c.found_in(unit if isinstance(c, Terms) else own)),
+        None,
+    )
 
 
 def empty_coverage(scenario: Scenario) -> Coverage:

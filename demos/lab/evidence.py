@@ -224,21 +224,29 @@ def is_hype(sentence: str, extra: Sequence[str] = ()) -> bool:
 
 def card_words_removed(sentence: str, card_texts: Sequence[str], run: int = 5) -> str:
     """``sentence`` without the stretches it copies from the scenario's own text (``run`` or
-    more words in a row of the brief, the facts, the character's lines): what is left is what
-    the learner added. The card's words are never scored as the learner's."""
+    more words in a row of the brief, the facts, the character's lines; a shorter sentence
+    counts as copied when all of it is found there): what is left is what the learner added.
+    The card's words are never scored as the learner's."""
     tokens = sentence.split()
-    norm = [" ".join(words(tok)) for tok in tokens]
-    card_windows: set[tuple[str, ...]] = set()
-    for text in card_texts:
-        said = words(text)
-        card_windows |= {tuple(said[i : i + run]) for i in range(len(said) - run + 1)}
+    flat = [(word, i) for i, tok in enumerate(tokens) for word in words(tok)]
+    size = min(run, len(flat))
+    if size < 2:
+        return sentence
+    windows = _card_windows(tuple(card_texts), size)
     keep = [True] * len(tokens)
-    index = [i for i, n in enumerate(norm) if n]  # tokens that hold a word
-    flat = [norm[i] for i in index]
-    for start in range(len(flat) - run + 1):
-        if tuple(flat[start : start + run]) in card_windows:
-            for k in range(start, start + run):
-                keep[index[k]] = False
+    for start in range(len(flat) - size + 1):
+        if tuple(w for w, _ in flat[start : start + size]) in windows:
+            for _, token_index in flat[start : start + size]:
+                keep[token_index] = False
     if all(keep):
         return sentence
     return " ".join(tok for tok, kept in zip(tokens, keep, strict=True) if kept)
+
+
+@lru_cache(maxsize=64)
+def _card_windows(card_texts: tuple[str, ...], size: int) -> frozenset[tuple[str, ...]]:
+    windows: set[tuple[str, ...]] = set()
+    for text in card_texts:
+        said = words(text)
+        windows |= {tuple(said[i : i + size]) for i in range(len(said) - size + 1)}
+    return frozenset(windows)
