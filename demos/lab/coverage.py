@@ -41,8 +41,8 @@ EVIDENCE_AT = 0.40
 # (tests/lab/data/judged/dev, 48 of them): words carry most of it; closeness alone is noisy
 # between 0.4 and 0.55 (a sentence about the platform reads as near to paying).
 TOUCH_AT = 0.0
-MEANING_AT = 0.50
-MEANING_MARGIN = 0.05
+MEANING_AT = 0.60
+MEANING_MARGIN = 0.0
 # The card's own words for a point (its ``terms``) show what a sentence is about, so a sentence
 # carrying them needs less closeness, provided no other point is clearly nearer.
 TERMS_AT = 0.30
@@ -282,7 +282,7 @@ def score_by_embeddings(
             backed = []
             for i, unit in enumerate(units):
                 check = _evidence_in(checks, unit, own_units[i])
-                if check is not None and _about(by_point[i], index, check):
+                if check is not None and _about(by_point[i], index, check, unit):
                     backed.append((scores[i], i, check))
             if backed:
                 score, best_unit, check = max(backed, key=lambda item: item[0])
@@ -319,13 +319,21 @@ def score_by_embeddings(
 OFFLINE_JUDGE = "sentence similarity and evidence checks (offline)"
 
 
-def _about(row: Sequence[float], index: int, check: Check) -> bool:
+HEDGE_CAP = True
+_HEDGE = re.compile(
+    r"\b(might|maybe|perhaps|possibly|whichever|either|not sure|i guess|or so|could be)\b", re.I
+)
+
+
+def _about(row: Sequence[float], index: int, check: Check, unit: str = "") -> bool:
     """Whether a unit carrying ``check``'s evidence speaks about point ``index`` (``row``: the
     unit's closeness to every point): topical evidence always does; otherwise the unit must be
     near the point (:data:`EVIDENCE_AT`), or, when the evidence is the card's own words for
     this point (its ``terms``), near enough (:data:`TERMS_AT`) with this point among the
     unit's nearest (within :data:`NEAREST_MARGIN` of its best)."""
     score = row[index]
+    if HEDGE_CAP and isinstance(check, Terms) and _HEDGE.search(unit):
+        return False  # "Kaggle might be better", "Colab or Kaggle, whichever": no choice made
     if check.topical or score >= EVIDENCE_AT:
         return True
     if isinstance(check, Terms):

@@ -228,7 +228,7 @@ def card_words_removed(sentence: str, card_texts: Sequence[str], run: int = 5) -
     counts as copied when all of it is found there): what is left is what the learner added.
     The card's words are never scored as the learner's."""
     tokens = sentence.split()
-    flat = [(word, i) for i, tok in enumerate(tokens) for word in words(tok)]
+    flat = [(_PERSON.get(word, word), i) for i, tok in enumerate(tokens) for word in words(tok)]
     size = min(run, len(flat))
     if size < 2:
         return sentence
@@ -247,6 +247,15 @@ def card_words_removed(sentence: str, card_texts: Sequence[str], run: int = 5) -
 def _card_windows(card_texts: tuple[str, ...], size: int) -> frozenset[tuple[str, ...]]:
     windows: set[tuple[str, ...]] = set()
     for text in card_texts:
-        said = words(text)
+        said = [_PERSON.get(word, word) for word in words(text)]
         windows |= {tuple(said[i : i + size]) for i in range(len(said) - size + 1)}
     return frozenset(windows)
+
+
+# Echoes swap the persons ("What are you building" -> "What am I building"): compared alike.
+_PERSON = {
+    **dict.fromkeys(("i", "you", "we", "me", "us"), "_person"),
+    **dict.fromkeys(("my", "your", "our", "mine", "yours", "ours"), "_own"),
+    **dict.fromkeys(("am", "are", "is", "i'm", "you're", "we're"), "_be"),
+    **dict.fromkeys(("i've", "you've", "we've"), "_have"),
+}
