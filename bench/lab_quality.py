@@ -106,6 +106,10 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
         got = {p.id: p.status for p in coverage.points}
         for point_id, expected in item["expected"].items():
             total += 1
+            if point_id not in got:  # a label for a point the card does not have: a miss
+                misses.append(f"{item['scenario']}/{item['name']}: no rubric point {point_id}")
+                by_kind[item["kind"]][1] += 1
+                continue
             same = got[point_id] == expected
             exact += same
             binary += (got[point_id] == "covered") == (expected == "covered")

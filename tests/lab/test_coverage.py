@@ -314,9 +314,13 @@ def test_the_idea_without_its_specific_is_partial(
     assert coverage.covered == 0
 
 
-def test_a_heldout_folder_may_be_empty(tmp_path, monkeypatch, scenarios):
+def test_a_heldout_folder_may_be_empty_or_hold_one_round(
+    tmp_path, monkeypatch, scenarios, embedder
+):
     """bench/lab_quality.py measures judged/heldout/ when a round is there, and reports none
-    (instead of failing) while it is empty."""
+    (instead of failing) while it is empty; a label for an unknown point is a miss, not a crash."""
+    from types import SimpleNamespace
+
     import bench.lab_quality as bench
 
     (tmp_path / "heldout").mkdir()
@@ -326,3 +330,20 @@ def test_a_heldout_folder_may_be_empty(tmp_path, monkeypatch, scenarios):
     result = bench.judge_agreement(None, "heldout")
     assert result["transcripts"] == 0 and result["points"] == 0
     assert bench.pct(0, 0) == "n/a"
+
+    round5 = {
+        "transcripts": [
+            {
+                "scenario": "hugging-face",
+                "name": "one",
+                "kind": "weak",
+                "messages": ["Cost shouldn't be a problem."],
+                "expected": {"cost-arithmetic": "partial", "no-such-point": "missing"},
+            }
+        ]
+    }
+    (tmp_path / "heldout" / "round5.yaml").write_text(yaml.safe_dump(round5))
+    engine = SimpleNamespace(scenario=lambda sid: by_id(scenarios, sid), embedder=embedder)
+    result = bench.judge_agreement(engine, "heldout")
+    assert (result["transcripts"], result["points"], result["exact"]) == (1, 2, 1)
+    assert any("no rubric point no-such-point" in m for m in result["misses"])
