@@ -118,13 +118,15 @@ def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str]
             own = card_words_removed(sentence, card)
             echo = len(words(own)) < COPIED_SHARE * len(words(sentence))
             bare = not has_specifics(sentence)
-            content = _LABEL.sub("", sentence).split()  # without a "Q:" or "Risks:" label
+            # without a "Q:" or "Slide 2:" label; a heading ("Slide 2: Migration cost.") or a
+            # one-word sentence says nothing
+            content = _LABEL.sub("", sentence).split()
             empty = (
                 is_list(sentence)
                 or (bare and is_claim(sentence))
                 or (bare and is_hype(sentence, buzzwords))
                 or (bare and sentence.rstrip().endswith("?") and len(content) <= QUESTION_WORDS)
-                or (bare and len(content) < 2)
+                or (bare and len(content) < (3 if len(content) < len(sentence.split()) else 2))
             )
             kept.append(None if restated or echo or empty else sentence)
         units += [s for s in kept if s is not None]

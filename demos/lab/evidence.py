@@ -66,9 +66,11 @@ def term_pattern(term: str) -> re.Pattern[str]:
     letters or more may carry an ending ("overfit" finds "overfits", "resume" "resuming")."""
     escaped = re.escape(term.lower())
     last = re.findall(r"[a-z]+$", term.lower())
-    tail = r"[a-z]*" if last and len(last[0]) >= 5 else ""
-    if last and len(last[0]) >= 5 and last[0].endswith("e"):
-        escaped = escaped[:-1] + "e?"  # "resume" finds "resuming", "estimate" "estimating"
+    tail = ""
+    if last and len(last[0]) >= 5:
+        tail = r"[a-z]*"
+        if last[0].endswith("e"):  # "resume" finds "resuming", not "trace" "track"
+            escaped, tail = escaped[:-1], r"(?:e[a-z]*|ing|ion|ions|ed)"
     return re.compile(rf"(?<![\w-]){escaped}{tail}(?![\w])")
 
 
