@@ -106,6 +106,10 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
         got = {p.id: p.status for p in coverage.points}
         for point_id, expected in item["expected"].items():
             total += 1
+            if point_id not in got:  # a label for a point the card does not have: a miss
+                misses.append(f"{item['scenario']}/{item['name']}: no rubric point {point_id}")
+                by_kind[item["kind"]][1] += 1
+                continue
             same = got[point_id] == expected
             exact += same
             binary += (got[point_id] == "covered") == (expected == "covered")
@@ -192,6 +196,10 @@ def main() -> int:
     ]
     for part in parts:
         j = judge[part]
+        if not j["transcripts"]:
+            name = "held-out" if part == "heldout" else part
+            lines.append(f"| {part} | 0 | 0 | no {name} transcripts (judged/{part}/ is empty) | |")
+            continue
         lines.append(
             f"| {part} | {j['transcripts']} | {j['points']} | "
             f"{j['exact']}/{j['points']} = **{pct(j['exact'], j['points'])}** | "

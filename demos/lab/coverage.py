@@ -13,7 +13,17 @@ from dataclasses import dataclass, replace
 from demos import hub
 from demos.course import Scenario
 from demos.lab.compute import compute
-from demos.lab.evidence import evidence_found, restates
+from demos.lab.evidence import (
+    Check,
+    Terms,
+    card_words_removed,
+    evidence_found,
+    is_claim,
+    is_hype,
+    is_list,
+    restates,
+    words,
+)
 from demos.lab.prompts import prompt_texts
 
 STATUSES = ("covered", "partial", "missing")
@@ -25,6 +35,19 @@ PARTIAL_AT = 0.40
 # of work): specifics near the point earn it even when the wording is far from the card's
 # examples. Topical evidence (a model name with its size) needs no closeness at all.
 EVIDENCE_AT = 0.40
+# Partial credit ("the idea touched, without its specific"): the card's words for the idea in a
+# sentence that is at least this close to the point, or closeness in meaning alone this high,
+# with no other point nearer by more than the margin. Chosen on the dev transcripts
+# (tests/lab/data/judged/dev, 48 of them): words carry most of it; closeness alone is noisy
+# between 0.4 and 0.55 (a sentence about the platform reads as near to paying).
+TOUCH_AT = 0.0
+MEANING_AT = 0.60
+MEANING_MARGIN = 0.0
+# The card's own words for a point (its ``terms``) show what a sentence is about, so a sentence
+# carrying them needs less closeness, provided no other point is clearly nearer.
+TERMS_AT = 0.30
+NEAREST_MARGIN = 0.10
+KIND_AT = 0.30
 MAX_SENTENCES = 400  # a very long conversation is scored on its most recent sentences
 
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
@@ -67,6 +90,86 @@ def split_sentences(text: str) -> list[str]:
     word with a digit in it (a reply that is just "Qwen2.5-7B-Instruct.")."""
     parts = (part.strip(" -*•\t") for part in _SENTENCE_END.split(text))
     return [part for part in parts if len(part.split()) >= 2 or any(c.isdigit() for c in part)]
+
+
+def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str], bool]:
+    """The learner's sentences that can earn credit, and pairs of neighbouring ones; and whether
+    any sentence restated a rubric point.
+
+    Dropped before scoring, so that they also never pair up with a neighbour: a sentence that
+    restates a rubric point (eight words in a row of it), a sentence mostly copied from the
+    card (:func:`card_texts`), a bare list of names, topics or numbers ("Stack: PyTorch, LoRA,
+    Kaggle, Gradio"), and, unless it carries a checkable specific, a claim ("I've covered the
+    costs", "my plan handles all of that"), hype (two buzzwords) or a question ("GPU hours?"). Only the learner's own messages come
+    in: the character's lines and the card's text are never scored as the learner's.
+    """
+    from demos.lab.director import has_specifics, script_for
+
+    rubric_texts = [point.point for point in scenario.rubric]
+    card = card_texts(scenario)
+    buzzwords = script_for(scenario).buzzwords
+    units: list[str] = []
+    restated_any = False
+    for message in messages:
+        kept: list[str | None] = []
+        for sentence in split_sentences(message):
+            restated = restates(sentence, rubric_texts)
+            restated_any |= restated
+            own = card_words_removed(sentence, card)
+            echo = len(words(own)) < COPIED_SHARE * len(words(sentence))
+            bare = not has_specifics(sentence)
+            # without a "Q:" or "Slide 2:" label; a heading ("Slide 2: Migration cost.") or a
+            # one-word sentence says nothing
+            content = _LABEL.sub("", sentence).split()
+            empty = (
+                is_list(sentence)
+                or (bare and is_claim(sentence))
+                or (bare and is_hype(sentence, buzzwords))
+                or (bare and sentence.rstrip().endswith("?") and len(content) <= QUESTION_WORDS)
+                or (bare and len(content) < (3 if len(content) < len(sentence.split()) else 2))
+            )
+            kept.append(None if restated or echo or empty else sentence)
+        units += [s for s in kept if s is not None]
+        if CLAUSES:
+            units += [c for s in kept if s is not None for c in _clauses(s)]
+        units += [f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False) if a and b]
+    return units[-MAX_SENTENCES:], restated_any
+
+
+CLAUSES = True
+_CLAUSE_SPLIT = re.compile(r",\s+(?:and\s+|then\s+|but\s+|so\s+)?|\s+(?:and then|but|so that)\s+")
+
+
+def _clauses(sentence: str) -> list[str]:
+    """The clauses of a long sentence that carry a thought of their own (four words or more):
+    "Debug on Colab, then do the long run on Kaggle and write a checkpoint every 500 steps"
+    is about two points; each clause is scored as well as the whole."""
+    parts = [p.strip() for p in _CLAUSE_SPLIT.split(sentence)]
+    parts = [p for p in parts if len(p.split()) >= 4]
+    return parts if len(parts) >= 2 else []
+
+
+# A short question ("GPU hours?", "What is the baseline?") asks instead of answering.
+QUESTION_WORDS = 5
+_LABEL = re.compile(r"^\s*[\w ]{1,20}:\s*")
+# A sentence with less than this share of its words its own (the rest copied from the card:
+# the brief, the facts, the character's lines) echoes the card and earns nothing.
+COPIED_SHARE = 0.5
+
+
+def card_texts(scenario: Scenario) -> list[str]:
+    """The scenario's own words: brief, opening, facts and every line the character may say
+    (reveals, presses, acknowledgements, pushback...). Never scored as the learner's."""
+    from demos.lab.director import script_for
+
+    script = script_for(scenario)
+    texts = [scenario.brief, scenario.opening, *scenario.facts]
+    texts += [r.say for r in script.reveals]
+    for lines in (script.pushback, script.deflect, script.turn_back, script.closing):
+        texts += list(lines)
+    for point in script.points.values():
+        texts += [*point.press, *point.acknowledge]
+    return texts
 
 
 def learner_units(messages: Sequence[str]) -> list[str]:
@@ -157,13 +260,14 @@ def score_by_embeddings(
     if not learner_messages:
         return empty_coverage(scenario)
     script = script_for(scenario)
-    rubric_texts = [point.point for point in scenario.rubric]
-    all_units = learner_units(learner_messages)
-    units = [u for u in all_units if not restates(u, rubric_texts)]
+    units, restated_any = scored_units(scenario, learner_messages)
     units = _without_agendas(scenario, units, embedder)
-    restated_any = len(units) < len(all_units)
     points = []
     by_point = point_scores(scenario, units, embedder) if units else []
+    # Numbers, prices and names count only in the learner's own words: "$200 a month" copied
+    # from the card's facts is not the learner's cost arithmetic (see _evidence_in).
+    card = card_texts(scenario)
+    own_units = [card_words_removed(unit, card) for unit in units]
     for index, point in enumerate(scenario.rubric):
         if not units:
             points.append(
@@ -179,8 +283,8 @@ def score_by_embeddings(
         if checks:
             backed = []
             for i, unit in enumerate(units):
-                check = evidence_found(checks, unit)
-                if check is not None and (check.topical or scores[i] >= EVIDENCE_AT):
+                check = _evidence_in(checks, unit, own_units[i])
+                if check is not None and _about(by_point[i], index, check, unit):
                     backed.append((scores[i], i, check))
             if backed:
                 score, best_unit, check = max(backed, key=lambda item: item[0])
@@ -188,7 +292,14 @@ def score_by_embeddings(
                 status = "covered"
                 best = max(score, COVERED_AT)
             else:
-                status = "partial" if best >= PARTIAL_AT else "missing"
+                touch = script.point(point.id).touch
+                touched = [
+                    i for i, row in enumerate(by_point) if _touches(row, index, own_units[i], touch)
+                ]
+                if touched:
+                    best_unit = max(touched, key=lambda i: scores[i])
+                status = "partial" if touched else "missing"
+                best = scores[best_unit]
                 best = min(best, COVERED_AT - 0.01)
         else:
             status = _status(best)
@@ -208,6 +319,50 @@ def score_by_embeddings(
 
 
 OFFLINE_JUDGE = "sentence similarity and evidence checks (offline)"
+
+
+HEDGE_CAP = True
+_HEDGE = re.compile(
+    r"\b(might|maybe|perhaps|possibly|whichever|either|not sure|i guess|or so|could be)\b", re.I
+)
+
+
+def _about(row: Sequence[float], index: int, check: Check, unit: str = "") -> bool:
+    """Whether a unit carrying ``check``'s evidence speaks about point ``index`` (``row``: the
+    unit's closeness to every point): topical evidence always does; otherwise the unit must be
+    near the point (:data:`EVIDENCE_AT`), or, when the evidence is the card's own words for
+    this point (its ``terms``), near enough (:data:`TERMS_AT`) with this point among the
+    unit's nearest (within :data:`NEAREST_MARGIN` of its best)."""
+    score = row[index]
+    if HEDGE_CAP and isinstance(check, Terms) and _HEDGE.search(unit):
+        return False  # "Kaggle might be better", "Colab or Kaggle, whichever": no choice made
+    if check.topical or score >= EVIDENCE_AT:
+        return True
+    if isinstance(check, Terms):
+        return score >= TERMS_AT and score >= max(row) - NEAREST_MARGIN
+    return score >= KIND_AT and score >= max(row)
+
+
+def _touches(row: Sequence[float], index: int, unit: str, touch: Terms | None) -> bool:
+    """Whether a unit touches point ``index`` (partial credit): it uses the card's words for
+    the idea (``touch:``) and is not wholly elsewhere (:data:`TOUCH_AT`); or, in other words,
+    it is close in meaning (:data:`MEANING_AT`) with no other point clearly nearer (a sentence
+    about the platform is not, by the way, about paying)."""
+    score = row[index]
+    if touch is not None and touch.found_in(unit) and score >= TOUCH_AT:
+        return True
+    return score >= MEANING_AT and score >= max(row) - MEANING_MARGIN
+
+
+def _evidence_in(checks: Sequence[Check], unit: str, own: str) -> Check | None:
+    """The first check ``unit`` satisfies: a kind (a number with a unit, a price, a model
+    name) in the learner's own words (``own``: the unit without the stretches copied from the
+    card); the card's own terms for a point ("4-GPU", "next quarter") anywhere in it, since
+    citing the scenario's facts is what such a point asks for."""
+    return next(
+        (c for c in checks if c.found_in(unit if isinstance(c, Terms) else own)),
+        None,
+    )
 
 
 def empty_coverage(scenario: Scenario) -> Coverage:
@@ -234,22 +389,29 @@ def point_scores(scenario: Scenario, units: Sequence[str], embedder: Embedder) -
 
 def _without_agendas(scenario: Scenario, units: list[str], embedder: Embedder) -> list[str]:
     """``units`` without agendas: a list-shaped sentence that touches several points at once
-    ("I covered the model, the cost and quality") without one checkable specific announces an
-    answer instead of giving it, and earns nothing."""
-    from demos.lab.director import has_specifics
+    ("the model, the cost and quality all matter") without one checkable specific, and without
+    the evidence of any point it touches, announces an answer instead of giving it, and earns
+    nothing. ("The Trainer runs backward and the optimizer step, handles checkpointing and
+    logging, and gives us DDP" touches several points too, but names the parts: it stays.)"""
+    from demos.lab.director import has_specifics, script_for
 
     candidates = [i for i, u in enumerate(units) if u.count(",") >= 2]
     if not candidates:
         return units
+    script = script_for(scenario)
     scores = point_scores(scenario, [units[i] for i in candidates], embedder)
-    near = [0] * len(units)
-    for row_index, unit_index in enumerate(candidates):
-        near[unit_index] = sum(score >= PARTIAL_AT for score in scores[row_index])
-    return [
-        u
-        for u, n in zip(units, near, strict=True)
-        if n < AGENDA_POINTS or u.count(",") < 2 or has_specifics(u)
-    ]
+    agendas = set()
+    for row, unit_index in zip(scores, candidates, strict=True):
+        near = [
+            point for point, score in zip(scenario.rubric, row, strict=True) if score >= PARTIAL_AT
+        ]
+        unit = units[unit_index]
+        if len(near) < AGENDA_POINTS or has_specifics(unit):
+            continue
+        if any(evidence_found(script.point(point.id).evidence, unit) for point in near):
+            continue
+        agendas.add(unit_index)
+    return [u for i, u in enumerate(units) if i not in agendas]
 
 
 def _best_sentence(unit: str, targets: Sequence[str], embedder: Embedder) -> str:

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from demos.course import Scenario
-from demos.lab.evidence import Check, EvidenceError, evidence_found, parse_checks
+from demos.lab.evidence import Check, EvidenceError, Terms, evidence_found, parse_checks
 from demos.lab.prompts import as_sentence, fact_for_points, prompt_texts
 
 Similarity = Callable[[Sequence[str], Sequence[str]], list[list[float]]]
@@ -73,6 +73,8 @@ class PointScript:
     press: tuple[str, ...]
     acknowledge: tuple[str, ...]
     advice: str
+    # Words that show the point's idea touched (partial credit at most; ``touch:`` in the card)
+    touch: Terms | None = None
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,11 @@ def _script(scenario: Scenario, _card_id: int) -> Script:
             evidence = parse_checks(item.get("evidence"), at + "evidence")
         except EvidenceError as exc:
             raise DirectorError(str(exc)) from None
+        touch_raw = item.get("touch") or []
+        if not isinstance(touch_raw, list) or not all(isinstance(w, str) for w in touch_raw):
+            raise DirectorError(f"{at}touch: must be a list of words or phrases")
+        words = tuple(w for w in touch_raw if w.strip())
+        touch = Terms(words, "the idea in words", words[0]) if words else None
         advice = item.get("advice")
         if advice is None:
             example = point.examples[0] if point.examples else point.point
@@ -181,6 +188,7 @@ def _script(scenario: Scenario, _card_id: int) -> Script:
             topic=topic.strip(),
             evidence=evidence,
             fact=fact,
+            touch=touch,
             press=press,
             acknowledge=_lines(item, "acknowledge", at, required=False)
             or tuple(defaults["acknowledge"]),

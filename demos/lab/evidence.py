@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -57,9 +57,21 @@ class Terms:
 
     def found_in(self, text: str) -> bool:
         low = text.lower()
-        return any(
-            re.search(rf"(?<![\w-]){re.escape(w.lower())}(?![\w-])", low) for w in self.words
-        )
+        return any(term_pattern(w).search(low) for w in self.words)
+
+
+@lru_cache(maxsize=4096)
+def term_pattern(term: str) -> re.Pattern[str]:
+    """A card's word or phrase as a pattern: whole words, except that a last word of five
+    letters or more may carry an ending ("overfit" finds "overfits", "resume" "resuming")."""
+    escaped = re.escape(term.lower())
+    last = re.findall(r"[a-z]+$", term.lower())
+    tail = ""
+    if last and len(last[0]) >= 5:
+        tail = r"[a-z]*"
+        if last[0].endswith("e"):  # "resume" finds "resuming", not "trace" "track"
+            escaped, tail = escaped[:-1], r"(?:e[a-z]*|ing|ion|ions|ed)"
+    return re.compile(rf"(?<![\w-]){escaped}{tail}(?![\w])")
 
 
 Check = EvidenceKind | Terms
@@ -103,6 +115,15 @@ def parse_checks(raw: object, where: str) -> tuple[Check, ...]:
                 known = ", ".join(sorted(kinds))
                 raise EvidenceError(f"{where}: unknown evidence kind '{item}' (known: {known})")
             checks.append(kinds[item])
+        elif isinstance(item, Mapping) and isinstance(item.get("kind"), str):
+            # {kind: ordered-plan, topical: true}: for this point, the kind is about the point
+            # wherever it is said (a plan with an order is the point "ends with a plan")
+            if item["kind"] not in kinds:
+                known = ", ".join(sorted(kinds))
+                raise EvidenceError(
+                    f"{where}: unknown evidence kind '{item['kind']}' (known: {known})"
+                )
+            checks.append(replace(kinds[item["kind"]], topical=bool(item.get("topical", False))))
         elif isinstance(item, Mapping) and isinstance(item.get("terms"), list):
             words = tuple(str(w) for w in item["terms"] if str(w).strip())
             if not words:
@@ -115,7 +136,10 @@ def parse_checks(raw: object, where: str) -> tuple[Check, ...]:
                 )
             )
         else:
-            raise EvidenceError(f"{where}: each evidence item is a kind name or {{terms: [...]}}")
+            raise EvidenceError(
+                f"{where}: each evidence item is a kind name, {{kind: ..., topical: true}} "
+                "or {terms: [...]}"
+            )
     return tuple(checks)
 
 
@@ -140,3 +164,100 @@ def restates(sentence: str, rubric_texts: Sequence[str], run: int = RESTATE_RUN)
         if any(tuple(target[i : i + run]) in windows for i in range(len(target) - run + 1)):
             return True
     return False
+
+
+@dataclass(frozen=True)
+class EmptyWords:
+    """What earns nothing whatever its topic: claims and bare lists (``data/evidence.yaml``)."""
+
+    claims: tuple[re.Pattern[str], ...]
+    buzzwords: tuple[str, ...]
+    buzzword_hits: int
+    min_items: int
+    short_words: int
+    short_share: float
+
+
+@lru_cache(maxsize=1)
+def empty_words() -> EmptyWords:
+    raw = yaml_io.safe_load((DATA_DIR / "evidence.yaml").read_text(encoding="utf-8"))
+    lists = raw.get("lists") or {}
+    return EmptyWords(
+        claims=tuple(re.compile(p, re.IGNORECASE) for p in raw.get("claims") or ()),
+        buzzwords=tuple(str(w).lower() for w in raw.get("buzzwords") or ()),
+        buzzword_hits=int(raw.get("buzzword_hits", 2)),
+        min_items=int(lists.get("min_items", 5)),
+        short_words=int(lists.get("short_words", 2)),
+        short_share=float(lists.get("short_share", 0.8)),
+    )
+
+
+_ITEM_SPLIT = re.compile(r"[,;:](?=\s|$)|\s(?:and|or|&)\s|\s[-–—]\s", re.IGNORECASE)
+
+
+def is_claim(sentence: str) -> bool:
+    """True when ``sentence`` claims a topic is dealt with ("I've covered the costs") instead
+    of dealing with it. The caller decides whether a specific beside it rescues it."""
+    return any(p.search(sentence) for p in empty_words().claims)
+
+
+def is_list(sentence: str) -> bool:
+    """True when ``sentence`` is a bare list of short items (names, topics or numbers)."""
+    spec = empty_words()
+    items = [part.split() for part in _ITEM_SPLIT.split(sentence) if words(part)]
+    if len(items) < spec.min_items:
+        return False
+    short = sum(len(item) <= spec.short_words for item in items)
+    return short / len(items) >= spec.short_share
+
+
+def is_hype(sentence: str, extra: Sequence[str] = ()) -> bool:
+    """True when ``sentence`` holds at least ``buzzword_hits`` different buzzwords (the shared
+    list and ``extra``, a scenario's own)."""
+    spec = empty_words()
+    low = sentence.lower()
+    hits = {
+        w
+        for w in (*spec.buzzwords, *(x.lower() for x in extra))
+        if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", low)
+    }
+    return len(hits) >= spec.buzzword_hits
+
+
+def card_words_removed(sentence: str, card_texts: Sequence[str], run: int = 5) -> str:
+    """``sentence`` without the stretches it copies from the scenario's own text (``run`` or
+    more words in a row of the brief, the facts, the character's lines; a shorter sentence
+    counts as copied when all of it is found there): what is left is what the learner added.
+    The card's words are never scored as the learner's."""
+    tokens = sentence.split()
+    flat = [(_PERSON.get(word, word), i) for i, tok in enumerate(tokens) for word in words(tok)]
+    size = min(run, len(flat))
+    if size < 2:
+        return sentence
+    windows = _card_windows(tuple(card_texts), size)
+    keep = [True] * len(tokens)
+    for start in range(len(flat) - size + 1):
+        if tuple(w for w, _ in flat[start : start + size]) in windows:
+            for _, token_index in flat[start : start + size]:
+                keep[token_index] = False
+    if all(keep):
+        return sentence
+    return " ".join(tok for tok, kept in zip(tokens, keep, strict=True) if kept)
+
+
+@lru_cache(maxsize=64)
+def _card_windows(card_texts: tuple[str, ...], size: int) -> frozenset[tuple[str, ...]]:
+    windows: set[tuple[str, ...]] = set()
+    for text in card_texts:
+        said = [_PERSON.get(word, word) for word in words(text)]
+        windows |= {tuple(said[i : i + size]) for i in range(len(said) - size + 1)}
+    return frozenset(windows)
+
+
+# Echoes swap the persons ("What are you building" -> "What am I building"): compared alike.
+_PERSON = {
+    **dict.fromkeys(("i", "you", "we", "me", "us"), "_person"),
+    **dict.fromkeys(("my", "your", "our", "mine", "yours", "ours"), "_own"),
+    **dict.fromkeys(("am", "are", "is", "i'm", "you're", "we're"), "_be"),
+    **dict.fromkeys(("i've", "you've", "we've"), "_have"),
+}

@@ -239,3 +239,111 @@ def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
         if item["kind"] == "gaming":
             assert coverage.covered == 0, item["name"]
     assert same / total >= 0.85, f"{same}/{total}"
+
+
+def by_id(scenarios, scenario_id):
+    return next(s for s in scenarios if s.lesson_id == scenario_id)
+
+
+@pytest.mark.parametrize(
+    "scenario_id, message",
+    [
+        # claims, in sentences none of the labelled transcripts use
+        (
+            "hugging-face",
+            "Rest assured the model, the hosting bill and the long chapters are handled.",
+        ),
+        ("free-compute", "We have accounted for the hours, the memory and the platform already."),
+        # a bare list of names or numbers
+        ("idea-to-demo", "Plan: Hub, LoRA, Kaggle, Gradio, F1, T4, NaN."),
+        ("pytorch", "Numbers: 1,500 lines, 3 engineers, 4 GPUs, 2 weeks, 3 weeks."),
+        # questions, platitudes, hype
+        ("free-compute", "GPU hours? Memory? Checkpoints? Paying?"),
+        ("hugging-face", "It's important to measure quality. Choose the right model wisely."),
+        ("pytorch", "A modern, scalable, industry standard framework is the best practice."),
+    ],
+)
+def test_words_without_content_earn_nothing(scenarios, embedder, scenario_id, message):
+    coverage = score_by_embeddings(by_id(scenarios, scenario_id), [message], embedder)
+    assert {p.status for p in coverage.points} == {"missing"}, [
+        (p.id, p.status) for p in coverage.points
+    ]
+
+
+def test_the_characters_lines_and_the_card_never_count_as_the_learners(scenarios, embedder):
+    """A learner who pastes back what the character said (its presses, acknowledgements and
+    revealed facts) or the brief earns nothing: those are the card's words, not the learner's."""
+    from demos.lab.director import script_for
+
+    for scenario in scenarios:
+        script = script_for(scenario)
+        lines = [scenario.brief, *scenario.facts, *(r.say for r in script.reveals)]
+        for point in script.points.values():
+            lines += [*point.press, *point.acknowledge]
+        coverage = score_by_embeddings(scenario, lines, embedder)
+        assert coverage.covered == 0, (scenario.lesson_id, coverage.points)
+
+
+def test_evidence_counts_only_in_the_learners_own_words(scenarios, embedder):
+    scenario = by_id(scenarios, "hugging-face")
+    echo = "I have one developer and two hundred dollars a month, so we run a nightly batch job."
+    own = "A nightly batch job: 80 chapters at 3 GPU-minutes each on a $0.80 an hour GPU, about $3."
+    assert score_by_embeddings(scenario, [echo], embedder).status("cost-arithmetic") != "covered"
+    assert score_by_embeddings(scenario, [own], embedder).status("cost-arithmetic") == "covered"
+
+
+@pytest.mark.parametrize(
+    "scenario_id, message, point_id",
+    [
+        ("hugging-face", "The monthly bill stays small, I'm sure of it.", "cost-arithmetic"),
+        ("free-compute", "If it's too heavy for the card, train only adapters.", "memory-fit"),
+        (
+            "idea-to-demo",
+            "At the end there is a little web page people can play with.",
+            "ship-something-small",
+        ),
+        ("pytorch", "Let's hold off for now and revisit it later.", "concrete-plan"),
+    ],
+)
+def test_the_idea_without_its_specific_is_partial(
+    scenarios, embedder, scenario_id, message, point_id
+):
+    """The card's words for an idea (``touch:``) earn partial credit, never the point."""
+    coverage = score_by_embeddings(by_id(scenarios, scenario_id), [message], embedder)
+    assert coverage.status(point_id) == "partial"
+    assert coverage.covered == 0
+
+
+def test_a_heldout_folder_may_be_empty_or_hold_one_round(
+    tmp_path, monkeypatch, scenarios, embedder
+):
+    """bench/lab_quality.py measures judged/heldout/ when a round is there, and reports none
+    (instead of failing) while it is empty; a label for an unknown point is a miss, not a crash."""
+    from types import SimpleNamespace
+
+    import bench.lab_quality as bench
+
+    (tmp_path / "heldout").mkdir()
+    (tmp_path / "heldout" / "README.md").write_text("nothing yet")
+    monkeypatch.setattr(bench, "JUDGED", tmp_path)
+    assert bench.judged_transcripts("heldout") == []
+    result = bench.judge_agreement(None, "heldout")
+    assert result["transcripts"] == 0 and result["points"] == 0
+    assert bench.pct(0, 0) == "n/a"
+
+    round5 = {
+        "transcripts": [
+            {
+                "scenario": "hugging-face",
+                "name": "one",
+                "kind": "weak",
+                "messages": ["Cost shouldn't be a problem."],
+                "expected": {"cost-arithmetic": "partial", "no-such-point": "missing"},
+            }
+        ]
+    }
+    (tmp_path / "heldout" / "round5.yaml").write_text(yaml.safe_dump(round5))
+    engine = SimpleNamespace(scenario=lambda sid: by_id(scenarios, sid), embedder=embedder)
+    result = bench.judge_agreement(engine, "heldout")
+    assert (result["transcripts"], result["points"], result["exact"]) == (1, 2, 1)
+    assert any("no rubric point no-such-point" in m for m in result["misses"])

@@ -59,3 +59,39 @@ def test_a_card_naming_an_unknown_kind_is_refused_with_its_field():
         parse_checks(["magic"], "rubric.x.evidence")
     checks = parse_checks([{"terms": ["LoRA", "QLoRA"]}], "here")
     assert checks[0].found_in("use qlora in fp16") and not checks[0].found_in("use lorax")
+
+
+def test_percentages_hub_ids_and_cuts():
+    assert found("metric", "at least 80% are usable") and found("number-unit", "above 80% on it")
+    assert found("model-name", "google/vit-base-patch16-224") and not found(
+        "model-name", "input/output"
+    )
+    assert found("cut-with-number", "Try 1 epoch first instead of 5")
+    assert found("cut-with-number", "Five epochs is a lot; start with one.")
+    assert not found("cut-with-number", "50,000 / 16 = 3,125 steps per epoch")
+
+
+def test_card_terms_match_their_inflections_and_kinds_can_be_topical_per_card():
+    terms = parse_checks([{"terms": ["overfit", "resume", "app"]}], "here")[0]
+    assert terms.found_in("if it overfits") and terms.found_in("resuming from the last one")
+    assert not terms.found_in("a different approach")  # short words match whole
+    plan = parse_checks([{"kind": "ordered-plan", "topical": True}], "here")[0]
+    assert plan.topical and not evidence_kinds()["ordered-plan"].topical
+    with pytest.raises(EvidenceError, match="unknown evidence kind 'nope'"):
+        parse_checks([{"kind": "nope"}], "here")
+
+
+def test_claims_lists_hype_and_copied_words():
+    from demos.lab.evidence import card_words_removed, is_claim, is_hype, is_list
+
+    assert is_claim("My proposal takes care of all of that.")
+    assert is_claim("It's really important to check the memory.")
+    assert not is_claim("Lightning handles checkpointing and logging.")
+    assert is_list("Stack: PyTorch, Transformers, LoRA, Kaggle, Gradio, Docker.")
+    assert not is_list("The Trainer calls backward, the optimizer step, checkpoints and logging.")
+    assert is_hype("A seamless, AI-powered pipeline.") and not is_hype("A robust baseline.")
+    card = ["A 4-GPU machine lands next quarter.", "Prompting first."]
+    assert card_words_removed("Prompting first.", card) == ""
+    assert card_words_removed("So a 4-GPU machine lands next quarter, and then DDP pays", card) == (
+        "So and then DDP pays"
+    )
