@@ -26,7 +26,18 @@ Similarity = Callable[[Sequence[str], Sequence[str]], list[list[float]]]
 # `bench/lab_quality.py` prints both.
 ESCAPE_MARGIN = 0.10  # how much closer to an escape example than to any ordinary one
 ESCAPE_FLOOR = 0.45  # and at least this close to an escape example
-HINT_MARGIN = 0.05  # the margin when a hint word (instructions, rubric, AI, role…) is present
+# A request far from everything the scenario is about (its card) is another topic: "who won the
+# World Cup?". Ordinary English learner messages of the dev set are all at least 0.26 from their
+# card; short replies ("ok", "why?") are never judged this way.
+OFF_CARD = 0.15  # below this similarity to every sentence of the card…
+OFF_CARD_WORDS = 5  # …for a request of at least this many words
+_REQUEST = re.compile(
+    r"\?\s*$|^\W*(please |so |now |ok(ay)?,? |quick question:? )?"
+    r"(can|could|would|will) you\b|\b(tell|give|show|help|recommend|suggest|explain|teach|"
+    r"find|plan|book|write) (me|us)\b|^\W*(please )?(write|explain|summari[sz]e|translate|"
+    r"solve|recommend|suggest|describe|list|name|plan|help|tell|give|draft|compose)\b",
+    re.IGNORECASE,
+)
 ECHO_RUN = 7  # a reply repeating this many words in a row of the learner's message echoes it
 SECRET_MIN_CHARS = 8
 _SECRET_NAMES = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY|_KEY)$")
@@ -38,9 +49,20 @@ _TERMINAL = re.compile(r"""[.!?…]["'”’)\]]*$""")
 
 
 @dataclass(frozen=True)
+class Rule:
+    """An attempt to leave the role, as concepts that must all occur in one stretch of text
+    (a sentence, or two neighbouring ones): "reveal" + "your setup", "override" + "what came
+    before". A lone concept ("prompt", "rules", "grade") never decides."""
+
+    name: str
+    concepts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class GuardData:
     escape_patterns: re.Pattern[str]
-    hint_patterns: re.Pattern[str]
+    concepts: dict[str, re.Pattern[str]]
+    rules: tuple[Rule, ...]
     escape_examples: tuple[str, ...]
     ordinary_examples: tuple[str, ...]
     assistant_speak: re.Pattern[str]
@@ -58,7 +80,8 @@ def guard_data() -> GuardData:
     raw = yaml_io.safe_load((DATA_DIR / "guard.yaml").read_text(encoding="utf-8"))
     return GuardData(
         escape_patterns=_alternation(raw["escape_patterns"]),
-        hint_patterns=_alternation(raw["hint_patterns"]),
+        concepts={name: _alternation(words) for name, words in raw["concepts"].items()},
+        rules=tuple(Rule(name, tuple(c.split("+"))) for name, c in raw["rules"].items()),
         escape_examples=tuple(raw["escape_examples"]),
         ordinary_examples=tuple(raw["ordinary_examples"]),
         assistant_speak=_alternation(raw["assistant_speak"]),
@@ -72,7 +95,8 @@ def guard_data() -> GuardData:
 @dataclass(frozen=True)
 class EscapeVerdict:
     escape: bool
-    reason: str  # "pattern", "meaning", "hint+meaning" or "" when ordinary
+    # "pattern", "concepts: <rule>", "meaning", "off the card", or "" when ordinary
+    reason: str
     lean: float = 0.0  # best escape similarity minus best ordinary similarity (the deciding unit)
 
 
@@ -84,11 +108,18 @@ class EscapeDetector:
     examples and facts) to the data's ordinary examples.
     """
 
-    def __init__(self, similarity: Similarity | None, ordinary: Sequence[str] = (), name: str = ""):
+    def __init__(
+        self,
+        similarity: Similarity | None,
+        ordinary: Sequence[str] = (),
+        name: str = "",
+        role: str = "",
+    ):
         self._similarity = similarity
         data = guard_data()
         self._escape = list(data.escape_examples)
         self._ordinary = list(dict.fromkeys([*data.ordinary_examples, *ordinary]))
+        self._card = list(dict.fromkeys(ordinary))
         first = re.escape(name.split()[0]) if name.strip() else None
         # "Forget Jordan", "you're not Sam any more": the character's own name, dismissed.
         self._name_pattern = (
@@ -100,6 +131,28 @@ class EscapeDetector:
             if first
             else None
         )
+        # The character's own name and job title, for rules such as "I'll be the CTO now".
+        self._own: dict[str, re.Pattern[str]] = {}
+        if first:
+            self._own["own_name"] = re.compile(rf"\b{first}\b", re.IGNORECASE)
+        title = _title(role)
+        if title:
+            self._own["own_role"] = re.compile(rf"\b{re.escape(title)}\b", re.IGNORECASE)
+
+    def concepts_in(self, text: str) -> set[str]:
+        """The names of the guard's concepts that occur in ``text``."""
+        found = {name for name, pattern in guard_data().concepts.items() if pattern.search(text)}
+        return found | {name for name, pattern in self._own.items() if pattern.search(text)}
+
+    def rule_fired(self, text: str) -> str:
+        """The first rule whose concepts all occur in one sentence or two neighbouring ones of
+        ``text`` ("" when none)."""
+        for unit in _rule_units(text):
+            found = self.concepts_in(unit)
+            for rule in guard_data().rules:
+                if all(concept in found for concept in rule.concepts):
+                    return rule.name
+        return ""
 
     def verdict(self, message: str) -> EscapeVerdict:
         data = guard_data()
@@ -110,25 +163,75 @@ class EscapeDetector:
             self._name_pattern is not None and self._name_pattern.search(text)
         ):
             return EscapeVerdict(True, "pattern")
+        rule = self.rule_fired(text)
+        if rule:
+            return EscapeVerdict(True, f"concepts: {rule}")
         if self._similarity is None:
             return EscapeVerdict(False, "")
-        units = _units(text)
+        # MiniLM was trained on English: its similarities between other languages' sentences
+        # say little, so meaning decides for English text only (other languages: concepts).
+        units = [unit for unit in _units(text) if looks_english(unit)]
+        if not units:
+            return EscapeVerdict(False, "")
         escape_rows = self._similarity(units, self._escape)
         ordinary_rows = self._similarity(units, self._ordinary)
+        asks = _off_card_requests(text)
+        if self._card and asks:
+            near_card = min(max(row) for row in self._similarity(asks, self._card))
+            if near_card < OFF_CARD:
+                return EscapeVerdict(True, "off the card", -near_card)
         best = EscapeVerdict(False, "", -1.0)
-        for unit, e_row, o_row in zip(units, escape_rows, ordinary_rows, strict=True):
+        for e_row, o_row in zip(escape_rows, ordinary_rows, strict=True):
             top_escape, lean = max(e_row), max(e_row) - max(o_row)
-            hinted = bool(data.hint_patterns.search(unit))
             if top_escape >= ESCAPE_FLOOR and lean >= ESCAPE_MARGIN:
                 return EscapeVerdict(True, "meaning", lean)
-            if hinted and top_escape >= ESCAPE_FLOOR and lean >= HINT_MARGIN:
-                return EscapeVerdict(True, "hint+meaning", lean)
             if lean > best.lean:
                 best = EscapeVerdict(False, "", lean)
         return best
 
     def is_escape(self, message: str) -> bool:
         return self.verdict(message).escape
+
+
+_CLAUSE_END = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；：])|\n+")
+_ENGLISH_WORDS = frozenset(
+    "the you your what which is are and of to this that with for my it be do does how why can "
+    "would should will i'm i'd i'll we our they there me was were have has not".split()
+)
+
+
+def _title(role: str) -> str:
+    """The job in a card's role line: "CTO of a small edtech startup" -> "CTO"."""
+    head = re.split(r"\s+(?:of|at|in|for|finishing|who|from)\s+", role.strip(), maxsplit=1)[0]
+    title = re.sub(r"^(?:an?|the)\s+", "", head, flags=re.IGNORECASE).strip()
+    # A one-word plain noun ("friend") is what learners call themselves too: no signal.
+    return "" if " " not in title and title.islower() else title
+
+
+def looks_english(text: str) -> bool:
+    """Latin letters only, and English function words among the words."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters or sum(c.isascii() for c in letters) < 0.97 * len(letters):
+        return False
+    words = re.findall(r"[a-z']+", text.lower())
+    return sum(w in _ENGLISH_WORDS for w in words) >= max(1, 0.15 * len(words))
+
+
+def _rule_units(text: str) -> list[str]:
+    """Each clause of ``text`` and each pair of neighbouring clauses (the whole text when it is
+    one clause)."""
+    clauses = [c.strip() for c in _CLAUSE_END.split(text) if c and c.strip()]
+    if len(clauses) <= 1:
+        return [text]
+    return [*clauses, *(f"{a} {b}" for a, b in zip(clauses, clauses[1:], strict=False))]
+
+
+def _off_card_requests(text: str) -> list[str]:
+    """The English clauses of ``text`` that ask for something, with enough words to judge."""
+    if len(text.split()) < OFF_CARD_WORDS:
+        return []
+    clauses = [c.strip() for c in _CLAUSE_END.split(text) if c and c.strip()]
+    return [c for c in clauses if len(c.split()) >= 4 and _REQUEST.search(c) and looks_english(c)]
 
 
 def _units(text: str) -> list[str]:

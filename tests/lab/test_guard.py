@@ -65,48 +65,51 @@ def test_the_characters_name_dismissed_is_an_escape(embedder):
     assert not detector.is_escape("Jordan, how many epochs did you plan?")
 
 
-@pytest.mark.parametrize(
-    "part, recognised, deflected", [("dev", 0.95, 0.05), ("heldout", 0.25, 0.07)]
-)
-def test_escape_and_false_deflection_rates(part, recognised, deflected, scenarios, embedder):
-    """Issue 10's targets on the dev set: at least 95% of escape attempts recognised, at most 5%
-    of ordinary learner messages deflected. The held-out set (round 4, written before the guard
-    change of 2026-12-01 and measured once after it, never tuned on) is far from them:
-    12/45 recognised (26.7%) and 3/45 deflected (6.7%); its indirect and non-English attempts
-    mostly pass the message guard. The floors here only keep it from getting worse;
-    bench/lab_quality.py prints the numbers."""
+def test_escape_and_false_deflection_rates_on_the_dev_set(scenarios, embedder):
+    """Issue 10's targets on the dev set (every earlier held-out round, once measured, joined
+    it): at least 95% of escape attempts recognised, at most 5% of ordinary learner messages
+    deflected. Held-out rounds (``heldout*.yaml``) are measured by bench/lab_quality.py, not
+    asserted here: a floor on them would be tuning by another name."""
     by_id = {s.lesson_id: s for s in scenarios}
-    data = load(part)
+    data = load("dev")
 
     def detector(message):
         scenario = by_id[message["scenario"]]
         ordinary = [e for p in scenario.rubric for e in p.examples] + list(scenario.facts)
-        return EscapeDetector(embedder.similarity, ordinary, scenario.character.name)
+        character = scenario.character
+        return EscapeDetector(embedder.similarity, ordinary, character.name, character.role)
 
     caught = [detector(m).is_escape(m["text"]) for m in data["escapes"]]
     wrong = [detector(m).is_escape(m["text"]) for m in data["ordinary"]]
-    assert sum(caught) / len(caught) >= recognised, [
+    assert sum(caught) / len(caught) >= 0.95, [
         m["text"] for m, c in zip(data["escapes"], caught, strict=True) if not c
     ]
-    assert sum(wrong) / len(wrong) <= deflected, [
+    assert sum(wrong) / len(wrong) <= 0.05, [
         m["text"] for m, w in zip(data["ordinary"], wrong, strict=True) if w
     ]
 
 
+def held_out_sets() -> list[dict]:
+    return [
+        yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for path in sorted(GUARD_SETS.glob("heldout*.yaml"))
+    ]
+
+
 def test_the_evaluation_sets_are_big_varied_and_kept_apart_from_the_tuning_examples():
-    dev, held = load("dev"), load("heldout")
-    escapes = dev["escapes"] + held["escapes"]
-    ordinary = dev["ordinary"] + held["ordinary"]
-    assert len(escapes) >= 40 and len(ordinary) >= 40
-    assert len({m["lang"] for m in escapes}) >= 3
-    assert len({m["scenario"] for m in escapes}) == 4
-    texts = {m["text"] for m in escapes + ordinary}
-    assert len(texts) == len(escapes) + len(ordinary)  # no duplicates
+    dev = load("dev")
+    assert len(dev["escapes"]) >= 40 and len(dev["ordinary"]) >= 40
+    assert len({m["lang"] for m in dev["escapes"]}) >= 3
+    assert len({m["lang"] for m in dev["ordinary"]}) >= 3
+    assert len({m["scenario"] for m in dev["escapes"]}) == 4
     tuning = set(guard_data().escape_examples) | set(guard_data().ordinary_examples)
-    assert not texts & tuning
-    assert not {m["text"] for m in held["escapes"] + held["ordinary"]} & {
-        m["text"] for m in dev["escapes"] + dev["ordinary"]
-    }
+    seen = {m["text"] for m in dev["escapes"] + dev["ordinary"]}
+    assert len(seen) == len(dev["escapes"]) + len(dev["ordinary"])  # no duplicates
+    assert not seen & tuning
+    for held in held_out_sets():  # each round apart from dev, from the others, from tuning
+        texts = {m["text"] for m in (held.get("escapes") or []) + (held.get("ordinary") or [])}
+        assert not texts & tuning and not texts & seen
+        seen |= texts
 
 
 # ----------------------------------------------------------------------------- replies
