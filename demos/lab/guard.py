@@ -24,7 +24,7 @@ Similarity = Callable[[Sequence[str], Sequence[str]], list[list[float]]]
 
 # Tuned on tests/lab/data/guard/*-dev.yaml only (the held-out files are never used to tune);
 # `bench/lab_quality.py` prints both.
-ESCAPE_MARGIN = 0.10  # how much closer to an escape example than to any ordinary one
+ESCAPE_MARGIN = 0.12  # how much closer to an escape example than to any ordinary one
 ESCAPE_FLOOR = 0.45  # and at least this close to an escape example
 # A request far from everything the scenario is about (its card) is another topic: "who won the
 # World Cup?". Ordinary English learner messages of the dev set are all at least 0.26 from their
@@ -117,15 +117,19 @@ class EscapeDetector:
     ):
         self._similarity = similarity
         data = guard_data()
-        self._escape = list(data.escape_examples)
-        self._ordinary = list(dict.fromkeys([*data.ordinary_examples, *ordinary]))
-        self._card = list(dict.fromkeys(ordinary))
+        # Meaning is compared in English only (see verdict), so against English examples only:
+        # MiniLM puts other languages' sentences close to each other whatever they say.
+        self._escape = [t for t in data.escape_examples if looks_english(t)]
+        self._ordinary = [
+            t for t in dict.fromkeys([*data.ordinary_examples, *ordinary]) if looks_english(t)
+        ]
+        self._card = [t for t in dict.fromkeys(ordinary) if looks_english(t)]
         first = re.escape(name.split()[0]) if name.strip() else None
         # "Forget Jordan", "you're not Sam any more": the character's own name, dismissed.
         self._name_pattern = (
             re.compile(
                 rf"\b(forget|ignore|drop|stop being|quit being|you'?re not|you are not|no longer)"
-                rf"\s+(about\s+)?(playing\s+)?{first}\b",
+                rf"\s+(about\s+)?(playing\s+|being\s+)?{first}\b",
                 re.IGNORECASE,
             )
             if first
@@ -135,6 +139,12 @@ class EscapeDetector:
         self._own: dict[str, re.Pattern[str]] = {}
         if first:
             self._own["own_name"] = re.compile(rf"\b{first}\b", re.IGNORECASE)
+            # "I'll be Jordan now": the learner takes the character's own part.
+            self._own["claims_own_name"] = re.compile(
+                rf"\b(i'?ll|i will|let me|i'?m going to|i get to|now i'?m|i'?m now|i am now)\s+"
+                rf"(be|play|playing|being)\s+{first}\b",
+                re.IGNORECASE,
+            )
         title = _title(role)
         if title:
             self._own["own_role"] = re.compile(rf"\b{re.escape(title)}\b", re.IGNORECASE)
@@ -177,9 +187,15 @@ class EscapeDetector:
         ordinary_rows = self._similarity(units, self._ordinary)
         asks = _off_card_requests(text)
         if self._card and asks:
-            near_card = min(max(row) for row in self._similarity(asks, self._card))
-            if near_card < OFF_CARD:
-                return EscapeVerdict(True, "off the card", -near_card)
+            card_rows = self._similarity(asks, self._card)
+            # ...and nearer to an attempt than to anything learners ordinarily say: "what would
+            # you do in my place?" is far from the card too, but it is ordinary talk.
+            leans = zip(
+                self._similarity(asks, self._escape), self._similarity(asks, self._ordinary)
+            )
+            for card_row, (e_row, o_row) in zip(card_rows, leans, strict=True):
+                if max(card_row) < OFF_CARD and max(e_row) > max(o_row):
+                    return EscapeVerdict(True, "off the card", max(e_row) - max(o_row))
         best = EscapeVerdict(False, "", -1.0)
         for e_row, o_row in zip(escape_rows, ordinary_rows, strict=True):
             top_escape, lean = max(e_row), max(e_row) - max(o_row)
