@@ -29,7 +29,7 @@ ESCAPE_FLOOR = 0.45  # and at least this close to an escape example
 # A request far from everything the scenario is about (its card) is another topic: "who won the
 # World Cup?". Ordinary English learner messages of the dev set are all at least 0.26 from their
 # card; short replies ("ok", "why?") are never judged this way.
-OFF_CARD = 0.15  # below this similarity to every sentence of the card…
+OFF_CARD = 0.20  # below this similarity to every sentence of the card…
 OFF_CARD_WORDS = 5  # …for a request of at least this many words
 _REQUEST = re.compile(
     r"\?\s*$|^\W*(please |so |now |ok(ay)?,? |quick question:? )?"
@@ -45,7 +45,7 @@ _TOKEN_SHAPES = re.compile(
     r"\b(hf_[A-Za-z0-9]{20,}|sk-[A-Za-z0-9_-]{20,}|gh[pous]_[A-Za-z0-9]{20,})"
 )
 _WORD = re.compile(r"[a-z0-9']+")
-_TERMINAL = re.compile(r"""[.!?…]["'”’)\]]*$""")
+_TERMINAL = re.compile(r"""[.!?…。！？]["'”’)\]」』]*$""")
 
 
 @dataclass(frozen=True)
@@ -283,7 +283,7 @@ class ReplyCheck:
 
 def sentences_of(text: str) -> tuple[list[str], str]:
     """Complete sentences of ``text`` and the unfinished rest."""
-    pieces = re.split(r"(?<=[.!?…])[\"'”’)\]]*\s+", text.strip())
+    pieces = re.split(r"(?<=[.!?…])[\"'”’)\]]*\s+|(?<=[。！？])\s*", text.strip())
     pieces = [p for p in pieces if p]
     if not pieces:
         return [], ""
@@ -333,15 +333,23 @@ def vet_reply(text: str, context: ReplyContext, *, final: bool) -> ReplyCheck:
     for sentence in done:
         problem = sentence_problem(sentence, context)
         if problem:
-            return ReplyCheck(" ".join(shown), problem)
+            return ReplyCheck(_join(shown), problem)
         shown.append(sentence)
     if rest and not final:
         # The unfinished tail may already show a problem that no ending can repair.
         problem = sentence_problem(rest, context)
         if problem in ("secret", "assistant-speak", "markup", "other persona", "instructions"):
-            return ReplyCheck(" ".join(shown), problem)
-        return ReplyCheck(" ".join(shown), "", complete=False)
-    return ReplyCheck(" ".join(shown), "unfinished" if rest and not shown else "")
+            return ReplyCheck(_join(shown), problem)
+        return ReplyCheck(_join(shown), "", complete=False)
+    return ReplyCheck(_join(shown), "unfinished" if rest and not shown else "")
+
+
+def _join(sentences: list[str]) -> str:
+    """Sentences as one text: a space after Latin punctuation, none after 。！？."""
+    out = ""
+    for sentence in sentences:
+        out += sentence if not out or out[-1] in "。！？" else " " + sentence
+    return out
 
 
 def _other_persona(sentence: str, context: ReplyContext) -> bool:
