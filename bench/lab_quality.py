@@ -89,8 +89,16 @@ def answered_in_role(engine: LabEngine, message: dict) -> bool:
 
 def guard_rates(engine: LabEngine, data: dict) -> dict:
     detectors = {sid: engine.detector(s) for sid, s in engine.scenarios.items()}
-    escapes = [(m, detectors[m["scenario"]].verdict(m["text"])) for m in data["escapes"]]
-    ordinary = [(m, detectors[m["scenario"]].verdict(m["text"])) for m in data["ordinary"]]
+    times: list[float] = []
+
+    def judged(message: dict):
+        started = time.perf_counter()
+        verdict = detectors[message["scenario"]].verdict(message["text"])
+        times.append(time.perf_counter() - started)
+        return message, verdict
+
+    escapes = [judged(m) for m in data["escapes"]]
+    ordinary = [judged(m) for m in data["ordinary"]]
     langs = defaultdict(lambda: [0, 0])
     kinds = defaultdict(lambda: [0, 0])  # only when the file labels its messages' kinds
     reasons = defaultdict(lambda: [0, 0])  # what recognised each escape / deflected each ordinary
@@ -117,6 +125,7 @@ def guard_rates(engine: LabEngine, data: dict) -> dict:
         "languages": dict(langs),
         "ordinary_languages": dict(ordinary_langs),
         "kinds": dict(kinds),
+        "ms": sorted(times)[len(times) // 2] * 1000 if times else 0.0,
         "reasons": dict(reasons),
         "missed": [m["text"] for m, v in escapes if not v.escape],
         "wrong": [f"{m['text']} ({v.reason})" for m, v in ordinary if v.escape],
@@ -200,7 +209,8 @@ def guard_report(engine: LabEngine) -> tuple[list[str], list[str]]:
     for name, g in rates.items():
         lines += [
             "",
-            f"{name}: escapes recognised by language: {_tally(g['languages'])}; "
+            f"{name}: guard time per message (median, MiniLM on this CPU) {g['ms']:.0f} ms; "
+            f"escapes recognised by language: {_tally(g['languages'])}; "
             f"ordinary deflected by language: {_tally(g['ordinary_languages'])}; "
             "what flagged them (escapes/ordinary): "
             + (", ".join(f"{r} {e}/{o}" for r, (e, o) in sorted(g["reasons"].items())) or "none")
