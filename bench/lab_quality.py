@@ -89,6 +89,8 @@ def answered_in_role(engine: LabEngine, message: dict) -> bool:
 
 def guard_rates(engine: LabEngine, data: dict) -> dict:
     detectors = {sid: engine.detector(s) for sid, s in engine.scenarios.items()}
+    for detector in detectors.values():  # the examples' embeddings, computed once per process
+        detector.verdict("Could you tell me a little more about how this would work for us?")
     times: list[float] = []
 
     def judged(message: dict):
@@ -126,6 +128,7 @@ def guard_rates(engine: LabEngine, data: dict) -> dict:
         "ordinary_languages": dict(ordinary_langs),
         "kinds": dict(kinds),
         "ms": sorted(times)[len(times) // 2] * 1000 if times else 0.0,
+        "ms90": sorted(times)[int(len(times) * 0.9)] * 1000 if times else 0.0,
         "reasons": dict(reasons),
         "missed": [m["text"] for m, v in escapes if not v.escape],
         "wrong": [f"{m['text']} ({v.reason})" for m, v in ordinary if v.escape],
@@ -209,7 +212,10 @@ def guard_report(engine: LabEngine) -> tuple[list[str], list[str]]:
     for name, g in rates.items():
         lines += [
             "",
-            f"{name}: guard time per message (median, MiniLM on this CPU) {g['ms']:.0f} ms; "
+            f"{name}: guard time per message on this CPU, median {g['ms']:.0f} ms, 90th "
+            f"percentile {g['ms90']:.0f} ms (the wording alone decides most; MiniLM runs for "
+            "English messages it does not settle, and these times include encoding the message, "
+            "which in a turn the meter has already done: the guard then adds about 10 ms); "
             f"escapes recognised by language: {_tally(g['languages'])}; "
             f"ordinary deflected by language: {_tally(g['ordinary_languages'])}; "
             "what flagged them (escapes/ordinary): "

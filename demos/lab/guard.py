@@ -183,19 +183,19 @@ class EscapeDetector:
         units = [unit for unit in _units(text) if looks_english(unit)]
         if not units:
             return EscapeVerdict(False, "")
-        escape_rows = self._similarity(units, self._escape)
-        ordinary_rows = self._similarity(units, self._ordinary)
-        asks = _off_card_requests(text)
-        if self._card and asks:
-            card_rows = self._similarity(asks, self._card)
+        asks = _off_card_requests(text) if self._card else []
+        # One similarity call (one trip to the compute thread) for everything compared.
+        n_escape, n_ordinary = len(self._escape), len(self._ordinary)
+        rows = self._similarity([*units, *asks], [*self._escape, *self._ordinary, *self._card])
+        escape_rows = [row[:n_escape] for row in rows[: len(units)]]
+        ordinary_rows = [row[n_escape : n_escape + n_ordinary] for row in rows[: len(units)]]
+        for row in rows[len(units) :]:
+            near_card = max(row[n_escape + n_ordinary :])
+            lean = max(row[:n_escape]) - max(row[n_escape : n_escape + n_ordinary])
             # ...and nearer to an attempt than to anything learners ordinarily say: "what would
             # you do in my place?" is far from the card too, but it is ordinary talk.
-            leans = zip(
-                self._similarity(asks, self._escape), self._similarity(asks, self._ordinary)
-            )
-            for card_row, (e_row, o_row) in zip(card_rows, leans, strict=True):
-                if max(card_row) < OFF_CARD and max(e_row) > max(o_row):
-                    return EscapeVerdict(True, "off the card", max(e_row) - max(o_row))
+            if near_card < OFF_CARD and lean > 0:
+                return EscapeVerdict(True, "off the card", lean)
         best = EscapeVerdict(False, "", -1.0)
         for e_row, o_row in zip(escape_rows, ordinary_rows, strict=True):
             top_escape, lean = max(e_row), max(e_row) - max(o_row)
