@@ -1,10 +1,13 @@
 """Keeping the character in its role: recognise a learner's attempt to leave the scenario (by
-wording and by meaning, in several languages), and check every reply before it is shown.
+wording, by concepts in many languages, and for English by meaning), and check every reply
+before it is shown.
 
-The wording and the examples are data (``data/guard.yaml``). Meaning is compared with the MiniLM
-sentence encoder the coverage meter already loads: a message counts as an escape attempt when
-it is clearly closer to the escape examples than to what learners ordinarily say (the card's
-own rubric examples and facts count as ordinary). Pure logic: no Gradio.
+The wording, the concepts, the rules that combine them and the examples are data
+(``data/guard.yaml``). Meaning is compared with the MiniLM sentence encoder the coverage meter
+already loads, for English text only (MiniLM was trained on English): a message counts as an
+escape attempt when it is clearly closer to the escape examples than to what learners
+ordinarily say (the card's own rubric examples and facts count as ordinary), or when it asks for
+something far from everything on the card. Pure logic: no Gradio.
 """
 
 from __future__ import annotations
@@ -22,13 +25,13 @@ from demos.lab.coverage import split_sentences
 DATA_DIR = Path(__file__).resolve().parent / "data"
 Similarity = Callable[[Sequence[str], Sequence[str]], list[list[float]]]
 
-# Tuned on tests/lab/data/guard/*-dev.yaml only (the held-out files are never used to tune);
-# `bench/lab_quality.py` prints both.
+# Tuned on tests/lab/data/guard/dev.yaml only (held-out files, heldout*.yaml, are never used to
+# tune); `bench/lab_quality.py` prints both.
 ESCAPE_MARGIN = 0.12  # how much closer to an escape example than to any ordinary one
 ESCAPE_FLOOR = 0.45  # and at least this close to an escape example
-# A request far from everything the scenario is about (its card) is another topic: "who won the
-# World Cup?". Ordinary English learner messages of the dev set are all at least 0.26 from their
-# card; short replies ("ok", "why?") are never judged this way.
+# A request far from everything the scenario is about (its card) is another topic ("who won the
+# World Cup?"), when it is also nearer an escape example than an ordinary one. Short replies
+# ("ok", "why?") are never judged this way.
 OFF_CARD = 0.20  # below this similarity to every sentence of the card…
 OFF_CARD_WORDS = 5  # …for a request of at least this many words
 _REQUEST = re.compile(
