@@ -207,15 +207,16 @@ def guard_report(engine: LabEngine) -> tuple[list[str], list[str]]:
         "it is in role by construction and says nothing about the guard; with a model wording "
         "the moves, an unrecognised attempt reaches the model (behind the persona prompt and the "
         "sentence-by-sentence reply check), which no offline number measures. **Wrongly "
-        "deflected**: an ordinary learner message flagged, so the character dodges it.",
+        "deflected**: an ordinary learner message flagged, so the character dodges it. **Time** "
+        "(this CPU): the wording alone decides most messages; MiniLM runs for English ones it "
+        "does not settle, and the times include encoding the message, which in a turn the "
+        "meter has already done.",
     ]
     for name, g in rates.items():
         lines += [
             "",
-            f"{name}: guard time per message on this CPU, median {g['ms']:.0f} ms, 90th "
-            f"percentile {g['ms90']:.0f} ms (the wording alone decides most; MiniLM runs for "
-            "English messages it does not settle, and these times include encoding the message, "
-            "which in a turn the meter has already done: the guard then adds about 10 ms); "
+            f"{name}: guard time per message, median {g['ms']:.0f} ms, 90th percentile "
+            f"{g['ms90']:.0f} ms; "
             f"escapes recognised by language: {_tally(g['languages'])}; "
             f"ordinary deflected by language: {_tally(g['ordinary_languages'])}; "
             "what flagged them (escapes/ordinary): "
