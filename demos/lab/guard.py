@@ -1,10 +1,13 @@
 """Keeping the character in its role: recognise a learner's attempt to leave the scenario (by
-wording and by meaning, in several languages), and check every reply before it is shown.
+wording, by concepts in many languages, and for English by meaning), and check every reply
+before it is shown.
 
-The wording and the examples are data (``data/guard.yaml``). Meaning is compared with the MiniLM
-sentence encoder the coverage meter already loads: a message counts as an escape attempt when
-it is clearly closer to the escape examples than to what learners ordinarily say (the card's
-own rubric examples and facts count as ordinary). Pure logic: no Gradio.
+The wording, the concepts, the rules that combine them and the examples are data
+(``data/guard.yaml``). Meaning is compared with the MiniLM sentence encoder the coverage meter
+already loads, for English text only (MiniLM was trained on English): a message counts as an
+escape attempt when it is clearly closer to the escape examples than to what learners
+ordinarily say (the card's own rubric examples and facts count as ordinary), or when it asks for
+something far from everything on the card. Pure logic: no Gradio.
 """
 
 from __future__ import annotations
@@ -22,11 +25,22 @@ from demos.lab.coverage import split_sentences
 DATA_DIR = Path(__file__).resolve().parent / "data"
 Similarity = Callable[[Sequence[str], Sequence[str]], list[list[float]]]
 
-# Tuned on tests/lab/data/guard/*-dev.yaml only (the held-out files are never used to tune);
-# `bench/lab_quality.py` prints both.
-ESCAPE_MARGIN = 0.10  # how much closer to an escape example than to any ordinary one
+# Tuned on tests/lab/data/guard/dev.yaml only (held-out files, heldout*.yaml, are never used to
+# tune); `bench/lab_quality.py` prints both.
+ESCAPE_MARGIN = 0.12  # how much closer to an escape example than to any ordinary one
 ESCAPE_FLOOR = 0.45  # and at least this close to an escape example
-HINT_MARGIN = 0.05  # the margin when a hint word (instructions, rubric, AI, role…) is present
+# A request far from everything the scenario is about (its card) is another topic ("who won the
+# World Cup?"), when it is also nearer an escape example than an ordinary one. Short replies
+# ("ok", "why?") are never judged this way.
+OFF_CARD = 0.20  # below this similarity to every sentence of the card…
+OFF_CARD_WORDS = 5  # …for a request of at least this many words
+_REQUEST = re.compile(
+    r"\?\s*$|^\W*(please |so |now |ok(ay)?,? |quick question:? )?"
+    r"(can|could|would|will) you\b|\b(tell|give|show|help|recommend|suggest|explain|teach|"
+    r"find|plan|book|write) (me|us)\b|^\W*(please )?(write|explain|summari[sz]e|translate|"
+    r"solve|recommend|suggest|describe|list|name|plan|help|tell|give|draft|compose)\b",
+    re.IGNORECASE,
+)
 ECHO_RUN = 7  # a reply repeating this many words in a row of the learner's message echoes it
 SECRET_MIN_CHARS = 8
 _SECRET_NAMES = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY|_KEY)$")
@@ -34,13 +48,24 @@ _TOKEN_SHAPES = re.compile(
     r"\b(hf_[A-Za-z0-9]{20,}|sk-[A-Za-z0-9_-]{20,}|gh[pous]_[A-Za-z0-9]{20,})"
 )
 _WORD = re.compile(r"[a-z0-9']+")
-_TERMINAL = re.compile(r"""[.!?…]["'”’)\]]*$""")
+_TERMINAL = re.compile(r"""[.!?…。！？]["'”’)\]」』]*$""")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An attempt to leave the role, as concepts that must all occur in one stretch of text
+    (a sentence, or two neighbouring ones): "reveal" + "your setup", "override" + "what came
+    before". A lone concept ("prompt", "rules", "grade") never decides."""
+
+    name: str
+    concepts: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class GuardData:
     escape_patterns: re.Pattern[str]
-    hint_patterns: re.Pattern[str]
+    concepts: dict[str, re.Pattern[str]]
+    rules: tuple[Rule, ...]
     escape_examples: tuple[str, ...]
     ordinary_examples: tuple[str, ...]
     assistant_speak: re.Pattern[str]
@@ -58,7 +83,8 @@ def guard_data() -> GuardData:
     raw = yaml_io.safe_load((DATA_DIR / "guard.yaml").read_text(encoding="utf-8"))
     return GuardData(
         escape_patterns=_alternation(raw["escape_patterns"]),
-        hint_patterns=_alternation(raw["hint_patterns"]),
+        concepts={name: _alternation(words) for name, words in raw["concepts"].items()},
+        rules=tuple(Rule(name, tuple(c.split("+"))) for name, c in raw["rules"].items()),
         escape_examples=tuple(raw["escape_examples"]),
         ordinary_examples=tuple(raw["ordinary_examples"]),
         assistant_speak=_alternation(raw["assistant_speak"]),
@@ -72,7 +98,8 @@ def guard_data() -> GuardData:
 @dataclass(frozen=True)
 class EscapeVerdict:
     escape: bool
-    reason: str  # "pattern", "meaning", "hint+meaning" or "" when ordinary
+    # "pattern", "concepts: <rule>", "meaning", "off the card", or "" when ordinary
+    reason: str
     lean: float = 0.0  # best escape similarity minus best ordinary similarity (the deciding unit)
 
 
@@ -84,22 +111,61 @@ class EscapeDetector:
     examples and facts) to the data's ordinary examples.
     """
 
-    def __init__(self, similarity: Similarity | None, ordinary: Sequence[str] = (), name: str = ""):
+    def __init__(
+        self,
+        similarity: Similarity | None,
+        ordinary: Sequence[str] = (),
+        name: str = "",
+        role: str = "",
+    ):
         self._similarity = similarity
         data = guard_data()
-        self._escape = list(data.escape_examples)
-        self._ordinary = list(dict.fromkeys([*data.ordinary_examples, *ordinary]))
+        # Meaning is compared in English only (see verdict), so against English examples only:
+        # MiniLM puts other languages' sentences close to each other whatever they say.
+        self._escape = [t for t in data.escape_examples if looks_english(t)]
+        self._ordinary = [
+            t for t in dict.fromkeys([*data.ordinary_examples, *ordinary]) if looks_english(t)
+        ]
+        self._card = [t for t in dict.fromkeys(ordinary) if looks_english(t)]
         first = re.escape(name.split()[0]) if name.strip() else None
         # "Forget Jordan", "you're not Sam any more": the character's own name, dismissed.
         self._name_pattern = (
             re.compile(
                 rf"\b(forget|ignore|drop|stop being|quit being|you'?re not|you are not|no longer)"
-                rf"\s+(about\s+)?(playing\s+)?{first}\b",
+                rf"\s+(about\s+)?(playing\s+|being\s+)?{first}\b",
                 re.IGNORECASE,
             )
             if first
             else None
         )
+        # The character's own name and job title, for rules such as "I'll be the CTO now".
+        self._own: dict[str, re.Pattern[str]] = {}
+        if first:
+            self._own["own_name"] = re.compile(rf"\b{first}\b", re.IGNORECASE)
+            # "I'll be Jordan now": the learner takes the character's own part.
+            self._own["claims_own_name"] = re.compile(
+                rf"\b(i'?ll|i will|let me|i'?m going to|i get to|now i'?m|i'?m now|i am now)\s+"
+                rf"(be|play|playing|being)\s+{first}\b",
+                re.IGNORECASE,
+            )
+        title = _title(role)
+        if title:
+            self._own["own_role"] = re.compile(rf"\b{re.escape(title)}\b", re.IGNORECASE)
+
+    def concepts_in(self, text: str) -> set[str]:
+        """The names of the guard's concepts that occur in ``text``."""
+        found = {name for name, pattern in guard_data().concepts.items() if pattern.search(text)}
+        return found | {name for name, pattern in self._own.items() if pattern.search(text)}
+
+    def rule_fired(self, text: str) -> str:
+        """The first rule whose concepts all occur in one sentence or two neighbouring ones of
+        ``text`` ("" when none)."""
+        for unit in _rule_units(text):
+            found = self.concepts_in(unit)
+            for rule in guard_data().rules:
+                if all(concept in found for concept in rule.concepts):
+                    return rule.name
+        return ""
 
     def verdict(self, message: str) -> EscapeVerdict:
         data = guard_data()
@@ -110,25 +176,81 @@ class EscapeDetector:
             self._name_pattern is not None and self._name_pattern.search(text)
         ):
             return EscapeVerdict(True, "pattern")
+        rule = self.rule_fired(text)
+        if rule:
+            return EscapeVerdict(True, f"concepts: {rule}")
         if self._similarity is None:
             return EscapeVerdict(False, "")
-        units = _units(text)
-        escape_rows = self._similarity(units, self._escape)
-        ordinary_rows = self._similarity(units, self._ordinary)
+        # MiniLM was trained on English: its similarities between other languages' sentences
+        # say little, so meaning decides for English text only (other languages: concepts).
+        units = [unit for unit in _units(text) if looks_english(unit)]
+        if not units:
+            return EscapeVerdict(False, "")
+        asks = _off_card_requests(text) if self._card else []
+        # One similarity call (one trip to the compute thread) for everything compared.
+        n_escape, n_ordinary = len(self._escape), len(self._ordinary)
+        rows = self._similarity([*units, *asks], [*self._escape, *self._ordinary, *self._card])
+        escape_rows = [row[:n_escape] for row in rows[: len(units)]]
+        ordinary_rows = [row[n_escape : n_escape + n_ordinary] for row in rows[: len(units)]]
+        for row in rows[len(units) :]:
+            near_card = max(row[n_escape + n_ordinary :])
+            lean = max(row[:n_escape]) - max(row[n_escape : n_escape + n_ordinary])
+            # ...and nearer to an attempt than to anything learners ordinarily say: "what would
+            # you do in my place?" is far from the card too, but it is ordinary talk.
+            if near_card < OFF_CARD and lean > 0:
+                return EscapeVerdict(True, "off the card", lean)
         best = EscapeVerdict(False, "", -1.0)
-        for unit, e_row, o_row in zip(units, escape_rows, ordinary_rows, strict=True):
+        for e_row, o_row in zip(escape_rows, ordinary_rows, strict=True):
             top_escape, lean = max(e_row), max(e_row) - max(o_row)
-            hinted = bool(data.hint_patterns.search(unit))
             if top_escape >= ESCAPE_FLOOR and lean >= ESCAPE_MARGIN:
                 return EscapeVerdict(True, "meaning", lean)
-            if hinted and top_escape >= ESCAPE_FLOOR and lean >= HINT_MARGIN:
-                return EscapeVerdict(True, "hint+meaning", lean)
             if lean > best.lean:
                 best = EscapeVerdict(False, "", lean)
         return best
 
     def is_escape(self, message: str) -> bool:
         return self.verdict(message).escape
+
+
+_CLAUSE_END = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；：])|\n+")
+_ENGLISH_WORDS = frozenset(
+    "the you your what which is are and of to this that with for my it be do does how why can "
+    "would should will i'm i'd i'll we our they there me was were have has not".split()
+)
+
+
+def _title(role: str) -> str:
+    """The job in a card's role line: "CTO of a small edtech startup" -> "CTO"."""
+    head = re.split(r"\s+(?:of|at|in|for|finishing|who|from)\s+", role.strip(), maxsplit=1)[0]
+    title = re.sub(r"^(?:an?|the)\s+", "", head, flags=re.IGNORECASE).strip()
+    # A one-word plain noun ("friend") is what learners call themselves too: no signal.
+    return "" if " " not in title and title.islower() else title
+
+
+def looks_english(text: str) -> bool:
+    """Latin letters only, and English function words among the words."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters or sum(c.isascii() for c in letters) < 0.97 * len(letters):
+        return False
+    words = re.findall(r"[a-z']+", text.lower())
+    return sum(w in _ENGLISH_WORDS for w in words) >= max(1, 0.15 * len(words))
+
+
+def _rule_units(text: str) -> list[str]:
+    """Each clause of ``text`` and each pair of neighbouring clauses (the whole text when it is
+    one clause)."""
+    clauses = [c.strip() for c in _CLAUSE_END.split(text) if c and c.strip()]
+    if len(clauses) <= 1:
+        return [text]
+    return [*clauses, *(f"{a} {b}" for a, b in zip(clauses, clauses[1:], strict=False))]
+
+
+def _off_card_requests(text: str) -> list[str]:
+    """The English clauses of ``text`` that ask for something, with enough words to judge."""
+    if len(text.split()) < OFF_CARD_WORDS:
+        return []
+    clauses = [c.strip() for c in _CLAUSE_END.split(text) if c and c.strip()]
+    return [c for c in clauses if len(c.split()) >= 4 and _REQUEST.search(c) and looks_english(c)]
 
 
 def _units(text: str) -> list[str]:
@@ -164,7 +286,7 @@ class ReplyCheck:
 
 def sentences_of(text: str) -> tuple[list[str], str]:
     """Complete sentences of ``text`` and the unfinished rest."""
-    pieces = re.split(r"(?<=[.!?…])[\"'”’)\]]*\s+", text.strip())
+    pieces = re.split(r"(?<=[.!?…])[\"'”’)\]]*\s+|(?<=[。！？])\s*", text.strip())
     pieces = [p for p in pieces if p]
     if not pieces:
         return [], ""
@@ -214,15 +336,23 @@ def vet_reply(text: str, context: ReplyContext, *, final: bool) -> ReplyCheck:
     for sentence in done:
         problem = sentence_problem(sentence, context)
         if problem:
-            return ReplyCheck(" ".join(shown), problem)
+            return ReplyCheck(_join(shown), problem)
         shown.append(sentence)
     if rest and not final:
         # The unfinished tail may already show a problem that no ending can repair.
         problem = sentence_problem(rest, context)
         if problem in ("secret", "assistant-speak", "markup", "other persona", "instructions"):
-            return ReplyCheck(" ".join(shown), problem)
-        return ReplyCheck(" ".join(shown), "", complete=False)
-    return ReplyCheck(" ".join(shown), "unfinished" if rest and not shown else "")
+            return ReplyCheck(_join(shown), problem)
+        return ReplyCheck(_join(shown), "", complete=False)
+    return ReplyCheck(_join(shown), "unfinished" if rest and not shown else "")
+
+
+def _join(sentences: list[str]) -> str:
+    """Sentences as one text: a space after Latin punctuation, none after 。！？."""
+    out = ""
+    for sentence in sentences:
+        out += sentence if not out or out[-1] in "。！？" else " " + sentence
+    return out
 
 
 def _other_persona(sentence: str, context: ReplyContext) -> bool:

@@ -156,7 +156,10 @@ class LabEngine:
         """The escape detector, with the card's own words counted as ordinary talk."""
         ordinary = [example for point in scenario.rubric for example in point.examples]
         return EscapeDetector(
-            self.embedder.similarity, [*ordinary, *scenario.facts], scenario.character.name
+            self.embedder.similarity,
+            [*ordinary, *scenario.facts],
+            scenario.character.name,
+            scenario.character.role,
         )
 
     # ------------------------------------------------------------------ sessions
