@@ -304,6 +304,7 @@ def score_by_embeddings(
         else:
             status = _status(best)
         quote = _best_sentence(units[best_unit], targets, embedder) if status != "missing" else ""
+        quote = _whole_sentence(quote, learner_messages)
         points.append(
             PointCoverage(
                 point.id,
@@ -412,6 +413,18 @@ def _without_agendas(scenario: Scenario, units: list[str], embedder: Embedder) -
             continue
         agendas.add(unit_index)
     return [u for i, u in enumerate(units) if i not in agendas]
+
+
+def _whole_sentence(quote: str, learner_messages: Sequence[str]) -> str:
+    """The learner's whole sentence around ``quote`` when it is one clause of it (a clause is
+    scored on its own, but the debrief quotes what the learner wrote, not a fragment)."""
+    if not quote:
+        return quote
+    for message in learner_messages:
+        for sentence in split_sentences(message):
+            if quote in sentence:
+                return sentence
+    return quote
 
 
 def _best_sentence(unit: str, targets: Sequence[str], embedder: Embedder) -> str:

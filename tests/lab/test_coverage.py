@@ -347,3 +347,18 @@ def test_a_heldout_folder_may_be_empty_or_hold_one_round(
     result = bench.judge_agreement(engine, "heldout")
     assert (result["transcripts"], result["points"], result["exact"]) == (1, 2, 1)
     assert any("no rubric point no-such-point" in m for m in result["misses"])
+
+
+def test_a_point_earned_by_one_clause_quotes_the_whole_sentence(scenarios, embedder):
+    """Clauses are scored on their own, but the debrief quotes what the learner wrote: the
+    whole sentence, never a fragment that starts mid-thought."""
+    scenario = by_id(scenarios, "hugging-face")
+    sentence = (
+        "We take five chapters as a test set, run two models on them, and track the share of "
+        "questions teachers accept."
+    )
+    coverage = score_by_embeddings(scenario, ["Hello.", sentence], embedder)
+    quotes = {p.id: p.quote for p in coverage.points if p.status != "missing"}
+    assert quotes, "the sentence earns at least one point"
+    assert all(quote in ("Hello.", sentence) for quote in quotes.values())
+    assert sentence in quotes.values()
