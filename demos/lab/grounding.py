@@ -3,7 +3,8 @@ the scenario or the conversation has said (a made-up budget, price, size or date
 
 A small model wording a move invents figures freely ("the compute budget is $5 per device" for a
 $200-a-month scenario); the learner would take them as the scenario's facts. Which numbers are
-known: every number in the scenario's card (brief, opening, facts, the director's lines) and in
+known: every number in the scenario's own words (``coverage.card_texts``: brief, opening,
+facts, every line the character may say) and in
 the conversation so far (the learner's messages and the character's replies). A number counts
 as stated when it carries a currency sign or a percent, or is above ``SMALL`` ("two options",
 "3 steps" stay free). Pure logic: no Gradio, no model.
@@ -15,6 +16,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from demos.lab.coverage import card_texts
 from demos.lab.guard import ReplyCheck, sentences_of
 
 SMALL = 10  # bare numbers up to this are ordinary speech, not figures
@@ -37,21 +39,9 @@ def figures(text: str) -> list[tuple[float, bool]]:
     return out
 
 
-def _strings(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
-        for item in value.values():
-            yield from _strings(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _strings(item)
-
-
 def known_figures(scenario: Any, messages: Iterable[Mapping[str, str]]) -> frozenset[float]:
     """Every number the scenario's card and the conversation contain."""
-    texts = [scenario.brief, scenario.opening, *scenario.facts, *_strings(scenario.card)]
-    texts += [m.get("content", "") for m in messages]
+    texts = [*card_texts(scenario), *(m.get("content", "") for m in messages)]
     return frozenset(value for text in texts for value, _ in figures(text))
 
 
