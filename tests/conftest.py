@@ -20,6 +20,10 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 # The Space trains its own classifier after start-up (minutes of CPU): tests that want it say so.
 os.environ.setdefault("ADVICE_BACKGROUND_TRAINING", "off")
+# The lab's local model multiplies batched steps in bf16 on CPUs that have it in hardware, which
+# depends on the machine running the tests: off, so replies compare exactly with ``generate`` on
+# any CI machine; tests/lab/test_batched_bf16.py turns it on where it tests it.
+os.environ.setdefault("LAB_CPU_BF16", "off")
 
 ROOT = Path(__file__).resolve().parents[1]
 

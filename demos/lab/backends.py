@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from demos import hub
+from demos.lab import batched_bf16
 from demos.lab.batching import Batcher, QueueFull, Waiting
 from demos.lab.compute import compute
 from demos.lab.config import HUB_SMOLLM2_135M, LabConfig, smollm2_gguf_path
@@ -461,6 +462,8 @@ def batcher(ref: str, config: LabConfig, model: Any, tokenizer: Any) -> Batcher:
         if ref not in _batchers:
             if str(model.device).startswith("cuda"):
                 _without_cudnn_attention()
+            elif batched_bf16.wanted(config.cpu_bf16, model):
+                compute.call(batched_bf16.use_bf16_for_batches, model)
             store = prefix_cache(ref, config.prefix_cache_tokens)
             _batchers[ref] = Batcher(
                 model,

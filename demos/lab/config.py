@@ -46,6 +46,10 @@ Variable                       Default                                Meaning
                                                                       8 on a CPU, 32 on a GPU
 ``LAB_QUEUE_LIMIT``            ``16``                                 messages that may wait for a place (each hears
                                                                       its number in line); beyond, "the lab is busy"
+``LAB_CPU_BF16``               ``auto``                               batched steps of a local fp32 model on a CPU
+                                                                      multiply in bf16 (one reply alone stays fp32):
+                                                                      ``auto`` (when the CPU has bf16 in hardware),
+                                                                      ``on``, ``off``
 ``HF_TOKEN``                   (unset)                                the Space's secret for Inference Providers;
                                                                       never shown, logged or stored in a session
 =============================  =====================================  ==============================================
@@ -102,6 +106,7 @@ class LabConfig:
     prefix_cache_tokens: int = 16384
     batch_size: int = 0
     queue_limit: int = 16
+    cpu_bf16: str = "auto"
 
 
 def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
@@ -147,6 +152,7 @@ def load_config() -> LabConfig:
         prefix_cache_tokens=_number("LAB_PREFIX_CACHE_TOKENS", 16384, 0, 10_000_000),
         batch_size=_number("LAB_BATCH_SIZE", 0, 0, 256),
         queue_limit=_number("LAB_QUEUE_LIMIT", 16, 0, 1000),
+        cpu_bf16=_choice("LAB_CPU_BF16", "auto", ("auto", "on", "off")),
     )
 
 
