@@ -48,7 +48,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("LAB_VOICE", "model")
 
 from demos.course import load_course  # noqa: E402
-from demos.lab import backends, batched_bf16  # noqa: E402
+from demos.lab import backends  # noqa: E402
 from demos.lab.config import load_config  # noqa: E402
 from demos.lab.director import script_for  # noqa: E402
 from demos.lab.prompts import persona_prompt, prompt_texts  # noqa: E402
@@ -285,7 +285,7 @@ def concurrent_table(args, backend, scenarios) -> list[str]:
     where = gpu or f"{platform.processor() or platform.machine()}, {args.threads} threads"
     dtype = str(model.dtype).replace("torch.", "")
     if any(type(m).__name__ == "BatchedBF16Linear" for m in model.modules()):
-        dtype += f"; steps of {batched_bf16.MIN_ROWS} rows or more in bf16 (LAB_CPU_BF16)"
+        dtype += "; linear layers in bf16 (LAB_CPU_BF16)"
     name = f"random-weight {args.random}" if args.random else Path(backend.ref).name
     lines = [
         f"Lab local backend, conversations at once: {name} ({dtype}) on {device} ({where}); "

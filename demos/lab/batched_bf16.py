@@ -1,23 +1,23 @@
-"""bf16 arithmetic for the batched steps of a local model on a CPU that has it in hardware.
+"""bf16 matrix products for a local fp32 model on a CPU that has bf16 in hardware.
 
-On a 2-core CPU with AVX512-BF16 (AMD Zen 4, Intel Cooper Lake and later), a linear layer of
-SmolLM2-135M that multiplies 8 rows or more (a batched decoding step, a chunk of a prompt) is
-about twice as fast in bf16 as in fp32, while one row (a single conversation's next token) is
-slower in bf16: fp32 stays the faster path there. :class:`BatchedBF16Linear` keeps both copies
-of a layer's weight and picks by the number of rows, so a lone learner's speed is unchanged and
-a class's batched steps get faster. Products are accumulated in fp32 by oneDNN; next-token
-choices of SmolLM2 agreed with fp32 on 99.6% of positions in a teacher-forced check (see
-CONTRIBUTING.md, "Serving many learners"). A CPU without bf16 in hardware emulates it, several
-times slower than fp32: there, nothing is changed.
+On this project's 2-core CPU (AMD EPYC with AVX512-BF16; Intel Cooper Lake and later have it
+too), PyTorch's fp32 products go through MKL, whose small-batch kernels on this CPU are slow and
+uneven (a decoding step of SmolLM2-135M: 91 ms for one row, 149 for two, 234 for three, 165 for
+eight), while oneDNN's bf16 kernels scale smoothly (69, 75, 88, 113 ms). :class:`BatchedBF16Linear`
+keeps a bf16 copy of each linear layer's weight and multiplies in bf16 from ``min_rows`` rows
+(default 1: always), accumulating in fp32; activations, norms, attention and the key/value cache
+stay fp32, so the rest of the lab (prefix cache, batching) is unchanged. SmolLM2's next-token
+distributions stay within a KL of about 0.001 of fp32's (tests/lab/test_batched_bf16.py). A CPU
+without bf16 in hardware emulates it, several times slower than fp32: there, nothing changes.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-# Rows from which a linear layer multiplies in bf16 (a decoding step of 4 conversations or more,
-# every prompt chunk of 4 tokens or more). Below it, fp32 (measured faster for 1 and 2 rows).
-MIN_ROWS = 4
+# Rows from which a linear layer multiplies in bf16. Measured faster than fp32 from one row
+# (bench/results/lab_concurrent_cpu.md), so always; a larger value keeps small steps in fp32.
+MIN_ROWS = 1
 
 
 def cpu_has_bf16() -> bool:
@@ -33,7 +33,7 @@ def _layer_class() -> type:
     import torch.nn.functional as F
 
     class BatchedBF16Linear(torch.nn.Module):
-        """A linear layer that multiplies ``MIN_ROWS`` rows or more in bf16, fewer in fp32. Shares
+        """A linear layer that multiplies ``min_rows`` rows or more in bf16, fewer in fp32. Shares
         the original fp32 weight (tied weights stay tied) and keeps a bf16 copy beside it."""
 
         def __init__(self, linear: torch.nn.Linear, min_rows: int = MIN_ROWS):
@@ -92,7 +92,7 @@ def use_bf16_for_batches(model: Any, min_rows: int = MIN_ROWS) -> int:
 
 
 def wanted(setting: str, model: Any) -> bool:
-    """Whether the setting (``auto``, ``on``, ``off``) asks for bf16 batches for ``model``:
+    """Whether the setting (``auto``, ``on``, ``off``) asks for bf16 products for ``model``:
     ``auto`` only for an fp32 model on a CPU with bf16 in hardware."""
     import torch
 

@@ -46,8 +46,8 @@ Variable                       Default                                Meaning
                                                                       8 on a CPU, 32 on a GPU
 ``LAB_QUEUE_LIMIT``            ``16``                                 messages that may wait for a place (each hears
                                                                       its number in line); beyond, "the lab is busy"
-``LAB_CPU_BF16``               ``auto``                               batched steps of a local fp32 model on a CPU
-                                                                      multiply in bf16 (one reply alone stays fp32):
+``LAB_CPU_BF16``               ``auto``                               a local fp32 model on a CPU multiplies its
+                                                                      linear layers in bf16 (the rest stays fp32):
                                                                       ``auto`` (when the CPU has bf16 in hardware),
                                                                       ``on``, ``off``
 ``HF_TOKEN``                   (unset)                                the Space's secret for Inference Providers;

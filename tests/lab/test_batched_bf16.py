@@ -1,7 +1,7 @@
-"""bf16 for the local model's batched steps on a CPU (demos/lab/batched_bf16.py): several rows
-multiply in bf16 and stay close to fp32, fewer rows are exactly fp32, tied weights stay tied,
-the setting decides (``auto`` follows the CPU), and SmolLM2's next-token choices over a batch
-agree with fp32."""
+"""bf16 products for the local model on a CPU (demos/lab/batched_bf16.py): from ``min_rows``
+rows a linear layer multiplies in bf16 and stays close to fp32, below it exactly fp32; tied
+weights stay tied; the setting decides (``auto`` follows the CPU); SmolLM2's next-token
+distributions stay close to fp32's."""
 
 from __future__ import annotations
 
@@ -29,21 +29,22 @@ def tiny_llama(tied: bool = True):
     return LlamaForCausalLM(config).eval()
 
 
+@pytest.mark.parametrize("min_rows", [1, 4])
 @pytest.mark.parametrize("rows", [1, 3, 4, 8, 128])
-def test_rows_below_the_threshold_are_exact_fp32_and_above_it_bf16(rows):
+def test_rows_below_the_threshold_are_exact_fp32_and_above_it_bf16(rows, min_rows):
     import torch
     import torch.nn.functional as F
 
     torch.manual_seed(0)
     linear = torch.nn.Linear(64, 96)
-    layer = batched_bf16.layer_class()(linear)
+    layer = batched_bf16.layer_class()(linear, min_rows)
     x = torch.randn(1, rows, 64)
     with torch.inference_mode():
         out = layer(x)
         exact = linear(x)
         in_bf16 = F.linear(x.bfloat16(), linear.weight.bfloat16(), linear.bias.bfloat16()).float()
     assert out.dtype == torch.float32 and out.shape == exact.shape
-    if rows < batched_bf16.MIN_ROWS:
+    if rows < min_rows:
         assert torch.equal(out, exact)
     else:
         assert torch.equal(out, in_bf16)
@@ -109,8 +110,8 @@ def test_the_lab_batcher_applies_the_setting_to_a_cpu_model(monkeypatch, setting
 
 @pytest.mark.slow
 def test_smollm2_chooses_the_same_next_tokens_over_a_batch(smollm_folder):
-    """Eight rows of text through SmolLM2-135M, teacher-forced: the next-token distributions in
-    bf16 batches are fp32's within a KL of 0.005 (measured 0.001), and wherever the top token
+    """Eight rows of text through SmolLM2-135M, teacher-forced: the next-token distributions
+    with bf16 products are fp32's within a KL of 0.005 (measured 0.001), and wherever the top token
     differs, fp32 itself had a near tie (its top two within 2 points of probability)."""
     import copy
 
