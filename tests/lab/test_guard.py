@@ -387,6 +387,11 @@ def test_questions_about_the_grading_are_recognised_in_many_languages(message):
         "지원팀은 티켓을 어떤 기준으로 분류하나요?",
         "帮我估算一下迁移需要多长时间。",
         "Did your supervisor give you any instructions about which base model to use?",
+        # The learner's own project may be about recipes or songs; family may come up.
+        "I want to build a poem generator as my demo, is that scoped right?",
+        "Mon projet : un classifieur de recettes de cuisine. Tu peux me dire si c'est faisable ?",
+        "Can you help me with the plan? My sister did a similar capstone last year.",
+        "Could you write the sampler's tests first? Then back to the migration question.",
     ],
 )
 def test_requests_and_grading_words_on_the_scenario_pass(message, scenarios, embedder):
