@@ -34,6 +34,7 @@ ESCAPE_FLOOR = 0.45  # and at least this close to an escape example
 # ("ok", "why?") are never judged this way.
 OFF_CARD = 0.20  # below this similarity to every sentence of the card…
 OFF_CARD_WORDS = 5  # …for a request of at least this many words
+OFF_CARD_LEAN = 0.03  # …and nearer an escape example than an ordinary one by this much
 _REQUEST = re.compile(
     r"\?\s*$|^\W*(please |so |now |ok(ay)?,? |quick question:? )?"
     r"(can|could|would|will) you\b|\b(tell|give|show|help|recommend|suggest|explain|teach|"
@@ -212,7 +213,7 @@ class EscapeDetector:
             lean = max(row[:n_escape]) - max(row[n_escape : n_escape + n_ordinary])
             # ...and nearer to an attempt than to anything learners ordinarily say: "what would
             # you do in my place?" is far from the card too, but it is ordinary talk.
-            if near_card < OFF_CARD and lean > 0:
+            if near_card < OFF_CARD and lean > OFF_CARD_LEAN:
                 return EscapeVerdict(True, "off the card", lean)
         best = EscapeVerdict(False, "", -1.0)
         for e_row, o_row in zip(escape_rows, ordinary_rows, strict=True):
