@@ -34,6 +34,7 @@ ESCAPE_FLOOR = 0.45  # and at least this close to an escape example
 # ("ok", "why?") are never judged this way.
 OFF_CARD = 0.20  # below this similarity to every sentence of the card…
 OFF_CARD_WORDS = 5  # …for a request of at least this many words
+OFF_CARD_LEAN = 0.03  # …and nearer an escape example than an ordinary one by this much
 _REQUEST = re.compile(
     r"\?\s*$|^\W*(please |so |now |ok(ay)?,? |quick question:? )?"
     r"(can|could|would|will) you\b|\b(tell|give|show|help|recommend|suggest|explain|teach|"
@@ -59,6 +60,8 @@ class Rule:
 
     name: str
     concepts: tuple[str, ...]
+    absent: tuple[str, ...] = ()  # concepts that must not occur there ("-project_topic")
+    one_clause: bool = False  # all within a single clause, never across neighbouring ones
 
 
 @dataclass(frozen=True)
@@ -78,13 +81,22 @@ def _alternation(patterns: Sequence[str]) -> re.Pattern[str]:
     )
 
 
+def _rule(name: str, combination: str, one_clause: bool) -> Rule:
+    """ "ask+task_genre-project_topic": concepts joined by "+", each "-" one that must be absent."""
+    wanted, *absent = combination.split("-")
+    return Rule(name, tuple(wanted.split("+")), tuple(absent), one_clause)
+
+
 @lru_cache(maxsize=1)
 def guard_data() -> GuardData:
     raw = yaml_io.safe_load((DATA_DIR / "guard.yaml").read_text(encoding="utf-8"))
     return GuardData(
         escape_patterns=_alternation(raw["escape_patterns"]),
         concepts={name: _alternation(words) for name, words in raw["concepts"].items()},
-        rules=tuple(Rule(name, tuple(c.split("+"))) for name, c in raw["rules"].items()),
+        rules=tuple(
+            _rule(name, combination, name in raw.get("one_clause_rules", ()))
+            for name, combination in raw["rules"].items()
+        ),
         escape_examples=tuple(raw["escape_examples"]),
         ordinary_examples=tuple(raw["ordinary_examples"]),
         assistant_speak=_alternation(raw["assistant_speak"]),
@@ -160,10 +172,14 @@ class EscapeDetector:
     def rule_fired(self, text: str) -> str:
         """The first rule whose concepts all occur in one sentence or two neighbouring ones of
         ``text`` ("" when none)."""
-        for unit in _rule_units(text):
+        rules = guard_data().rules
+        clauses = set(_clauses(text))
+        for unit in dict.fromkeys([*_rule_units(text), *clauses]):
             found = self.concepts_in(unit)
-            for rule in guard_data().rules:
-                if all(concept in found for concept in rule.concepts):
+            for rule in rules:
+                if rule.one_clause and unit not in clauses:
+                    continue
+                if all(c in found for c in rule.concepts) and not found & set(rule.absent):
                     return rule.name
         return ""
 
@@ -197,7 +213,7 @@ class EscapeDetector:
             lean = max(row[:n_escape]) - max(row[n_escape : n_escape + n_ordinary])
             # ...and nearer to an attempt than to anything learners ordinarily say: "what would
             # you do in my place?" is far from the card too, but it is ordinary talk.
-            if near_card < OFF_CARD and lean > 0:
+            if near_card < OFF_CARD and lean > OFF_CARD_LEAN:
                 return EscapeVerdict(True, "off the card", lean)
         best = EscapeVerdict(False, "", -1.0)
         for e_row, o_row in zip(escape_rows, ordinary_rows, strict=True):
@@ -243,6 +259,12 @@ def _rule_units(text: str) -> list[str]:
     if len(clauses) <= 1:
         return [text]
     return [*clauses, *(f"{a} {b}" for a, b in zip(clauses, clauses[1:], strict=False))]
+
+
+def _clauses(text: str) -> list[str]:
+    """The single clauses of ``text``, also cut at a Chinese comma (a run-on sentence's joint)."""
+    pieces = re.split(r"(?<=[.!?;:])\s+|[。！？；：，]|\n+", text)
+    return [p.strip() for p in pieces if p and p.strip()]
 
 
 def _off_card_requests(text: str) -> list[str]:
