@@ -14,11 +14,13 @@ from demos import hub
 from demos.course import Scenario
 from demos.lab.compute import compute
 from demos.lab.evidence import (
+    AllOf,
     Check,
     Terms,
     card_words_removed,
     evidence_found,
     is_claim,
+    is_hedged,
     is_hype,
     is_list,
     restates,
@@ -126,6 +128,7 @@ def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str]
                 or (bare and is_claim(sentence))
                 or (bare and is_hype(sentence, buzzwords))
                 or (bare and sentence.rstrip().endswith("?") and len(content) <= QUESTION_WORDS)
+                or (bare and sentence.rstrip().endswith(":"))  # announces what follows
                 or (bare and len(content) < (3 if len(content) < len(sentence.split()) else 2))
             )
             kept.append(None if restated or echo or empty else sentence)
@@ -323,9 +326,6 @@ OFFLINE_JUDGE = "sentence similarity and evidence checks (offline)"
 
 
 HEDGE_CAP = True
-_HEDGE = re.compile(
-    r"\b(might|maybe|perhaps|possibly|whichever|either|not sure|i guess|or so|could be)\b", re.I
-)
 
 
 def _about(row: Sequence[float], index: int, check: Check, unit: str = "") -> bool:
@@ -335,7 +335,7 @@ def _about(row: Sequence[float], index: int, check: Check, unit: str = "") -> bo
     this point (its ``terms``), near enough (:data:`TERMS_AT`) with this point among the
     unit's nearest (within :data:`NEAREST_MARGIN` of its best)."""
     score = row[index]
-    if HEDGE_CAP and isinstance(check, Terms) and _HEDGE.search(unit):
+    if HEDGE_CAP and isinstance(check, Terms | AllOf) and is_hedged(unit):
         return False  # "Kaggle might be better", "Colab or Kaggle, whichever": no choice made
     if check.topical or score >= EVIDENCE_AT:
         return True
@@ -360,10 +360,13 @@ def _evidence_in(checks: Sequence[Check], unit: str, own: str) -> Check | None:
     name) in the learner's own words (``own``: the unit without the stretches copied from the
     card); the card's own terms for a point ("4-GPU", "next quarter") anywhere in it, since
     citing the scenario's facts is what such a point asks for."""
-    return next(
-        (c for c in checks if c.found_in(unit if isinstance(c, Terms) else own)),
-        None,
-    )
+    for check in checks:
+        if isinstance(check, AllOf):
+            if check.found_in_own(unit, own):
+                return check
+        elif check.found_in(unit if isinstance(check, Terms) else own):
+            return check
+    return None
 
 
 def empty_coverage(scenario: Scenario) -> Coverage:

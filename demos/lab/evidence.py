@@ -74,7 +74,26 @@ def term_pattern(term: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-]){escaped}{tail}(?![\w])")
 
 
-Check = EvidenceKind | Terms
+@dataclass(frozen=True)
+class AllOf:
+    """Evidence that needs several things in the same words: a named model *and* a baseline
+    measured, a failure *and* its fix. Each part is a kind or the card's terms."""
+
+    parts: tuple[EvidenceKind | Terms, ...]
+    says: str
+    example: str
+    topical: bool = False
+
+    def found_in(self, text: str) -> bool:
+        return all(part.found_in(text) for part in self.parts)
+
+    def found_in_own(self, unit: str, own: str) -> bool:
+        """Card terms anywhere in ``unit``; kinds (numbers, names) only in ``own``, the
+        learner's own words (see ``coverage._evidence_in``)."""
+        return all(part.found_in(unit if isinstance(part, Terms) else own) for part in self.parts)
+
+
+Check = EvidenceKind | Terms | AllOf
 
 
 @lru_cache(maxsize=1)
@@ -125,22 +144,38 @@ def parse_checks(raw: object, where: str) -> tuple[Check, ...]:
                 )
             checks.append(replace(kinds[item["kind"]], topical=bool(item.get("topical", False))))
         elif isinstance(item, Mapping) and isinstance(item.get("terms"), list):
-            words = tuple(str(w) for w in item["terms"] if str(w).strip())
-            if not words:
-                raise EvidenceError(f"{where}: terms must list at least one word")
+            checks.append(_terms(item, where))
+        elif isinstance(item, Mapping) and isinstance(item.get("all"), list):
+            # {all: [model-name, {terms: [baseline, zero-shot]}], topical: true, says, example}:
+            # every part in the same words
+            parts = parse_checks(item["all"], f"{where} all")
+            if len(parts) < 2 or any(isinstance(part, AllOf) for part in parts):
+                raise EvidenceError(f"{where}: all must list two or more kinds or terms")
             checks.append(
-                Terms(
-                    words,
-                    str(item.get("says") or f"mention of {words[0]}"),
-                    str(item.get("example") or words[0]),
+                AllOf(
+                    parts,  # type: ignore[arg-type]
+                    str(item.get("says") or parts[0].says),
+                    str(item.get("example") or parts[0].example),
+                    topical=bool(item.get("topical", False)),
                 )
             )
         else:
             raise EvidenceError(
-                f"{where}: each evidence item is a kind name, {{kind: ..., topical: true}} "
-                "or {terms: [...]}"
+                f"{where}: each evidence item is a kind name, {{kind: ..., topical: true}}, "
+                "{terms: [...]} or {all: [...]}"
             )
     return tuple(checks)
+
+
+def _terms(item: Mapping, where: str) -> Terms:
+    words = tuple(str(w) for w in item["terms"] if str(w).strip())
+    if not words:
+        raise EvidenceError(f"{where}: terms must list at least one word")
+    return Terms(
+        words,
+        str(item.get("says") or f"mention of {words[0]}"),
+        str(item.get("example") or words[0]),
+    )
 
 
 def evidence_found(checks: Sequence[Check], text: str) -> Check | None:
@@ -176,6 +211,8 @@ class EmptyWords:
     min_items: int
     short_words: int
     short_share: float
+    hedges: re.Pattern[str] | None = None
+    approximations: re.Pattern[str] | None = None
 
 
 @lru_cache(maxsize=1)
@@ -189,7 +226,28 @@ def empty_words() -> EmptyWords:
         min_items=int(lists.get("min_items", 5)),
         short_words=int(lists.get("short_words", 2)),
         short_share=float(lists.get("short_share", 0.8)),
+        hedges=_alternatives(raw.get("hedges")),
+        approximations=_alternatives(raw.get("approximations")),
     )
+
+
+def _alternatives(patterns: Sequence[str] | None) -> re.Pattern[str] | None:
+    """One case-insensitive pattern matching any of ``patterns`` (whole words)."""
+    if not patterns:
+        return None
+    return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in patterns) + r")\b", re.IGNORECASE)
+
+
+def is_hedged(sentence: str) -> bool:
+    """True when ``sentence`` leaves its choice open ("Kaggle might be better", "deploy it
+    somewhere"); a hedge on a number ("maybe 1 in 10", "around 3 hours") is an estimate, not
+    indecision, and does not count (``data/evidence.yaml``: ``hedges``, ``approximations``)."""
+    spec = empty_words()
+    if spec.hedges is None:
+        return False
+    if spec.approximations is not None:
+        sentence = spec.approximations.sub(" ", sentence)
+    return bool(spec.hedges.search(sentence))
 
 
 _ITEM_SPLIT = re.compile(r"[,;:](?=\s|$)|\s(?:and|or|&)\s|\s[-–—]\s", re.IGNORECASE)
