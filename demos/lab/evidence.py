@@ -54,10 +54,14 @@ class Terms:
     says: str
     example: str
     topical: bool = False
+    at_least: int = 1  # how many different ones (at different places) must be there
 
     def found_in(self, text: str) -> bool:
         low = text.lower()
-        return any(term_pattern(w).search(low) for w in self.words)
+        if self.at_least <= 1:
+            return any(term_pattern(w).search(low) for w in self.words)
+        starts = {m.start() for w in self.words for m in term_pattern(w).finditer(low)}
+        return len(starts) >= self.at_least
 
 
 @lru_cache(maxsize=4096)
@@ -175,6 +179,7 @@ def _terms(item: Mapping, where: str) -> Terms:
         words,
         str(item.get("says") or f"mention of {words[0]}"),
         str(item.get("example") or words[0]),
+        at_least=int(item.get("at_least", 1)),
     )
 
 
