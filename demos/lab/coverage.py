@@ -19,10 +19,12 @@ from demos.lab.evidence import (
     Terms,
     card_words_removed,
     evidence_found,
+    gloss,
     is_claim,
     is_hedged,
     is_hype,
     is_list,
+    looks_foreign,
     restates,
     words,
 )
@@ -95,6 +97,15 @@ def split_sentences(text: str) -> list[str]:
 
 
 def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str], bool]:
+    """The learner's sentences that can earn credit (see :func:`_scored_units`), and whether any
+    sentence restated a rubric point."""
+    units, restated_any, _ = _scored_units(scenario, messages)
+    return units, restated_any
+
+
+def _scored_units(
+    scenario: Scenario, messages: Sequence[str]
+) -> tuple[list[str], bool, dict[str, str]]:
     """The learner's sentences that can earn credit, and pairs of neighbouring ones; and whether
     any sentence restated a rubric point.
 
@@ -104,6 +115,10 @@ def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str]
     Kaggle, Gradio"), and, unless it carries a checkable specific, a claim ("I've covered the
     costs", "my plan handles all of that"), hype (two buzzwords) or a question ("GPU hours?"). Only the learner's own messages come
     in: the character's lines and the card's text are never scored as the learner's.
+
+    A sentence in another language is read through the glossary (:func:`gloss`: "30 horas" ->
+    "30 hours", "todo resuelto" -> "everything handled") before all of this; the third value
+    maps each such unit back to the learner's own words, for quoting.
     """
     from demos.lab.director import has_specifics, script_for
 
@@ -112,9 +127,14 @@ def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str]
     buzzwords = script_for(scenario).buzzwords
     units: list[str] = []
     restated_any = False
+    originals: dict[str, str] = {}
     for message in messages:
         kept: list[str | None] = []
-        for sentence in split_sentences(message):
+        foreign = looks_foreign(message)
+        for written in split_sentences(message):
+            sentence = gloss(written, foreign or looks_foreign(written))
+            if sentence != written:
+                originals[sentence] = written
             restated = restates(sentence, rubric_texts)
             restated_any |= restated
             own = card_words_removed(sentence, card)
@@ -135,8 +155,15 @@ def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str]
         units += [s for s in kept if s is not None]
         if CLAUSES:
             units += [c for s in kept if s is not None for c in _clauses(s)]
-        units += [f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False) if a and b]
-    return units[-MAX_SENTENCES:], restated_any
+        for a, b in zip(kept, kept[1:], strict=False):
+            if a and b:
+                units.append(f"{a} {b}")
+                if a in originals or b in originals:
+                    originals[units[-1]] = f"{originals.get(a, a)} {originals.get(b, b)}"
+        for s in kept:
+            if s is not None and s in originals:
+                originals.update({c: originals[s] for c in _clauses(s) if c not in originals})
+    return units[-MAX_SENTENCES:], restated_any, originals
 
 
 CLAUSES = True
@@ -263,8 +290,10 @@ def score_by_embeddings(
     if not learner_messages:
         return empty_coverage(scenario)
     script = script_for(scenario)
-    units, restated_any = scored_units(scenario, learner_messages)
+    units, restated_any, originals = _scored_units(scenario, learner_messages)
     units = _without_agendas(scenario, units, embedder)
+    # other languages: MiniLM's closeness says less there (see :data:`FOREIGN_AT`)
+    foreign = [looks_foreign(originals.get(unit, unit)) for unit in units]
     points = []
     by_point = point_scores(scenario, units, embedder) if units else []
     # Numbers, prices and names count only in the learner's own words: "$200 a month" copied
@@ -287,7 +316,7 @@ def score_by_embeddings(
             backed = []
             for i, unit in enumerate(units):
                 check = _evidence_in(checks, unit, own_units[i])
-                if check is not None and _about(by_point[i], index, check, unit):
+                if check is not None and _about(by_point[i], index, check, unit, foreign[i]):
                     backed.append((scores[i], i, check))
             if backed:
                 score, best_unit, check = max(backed, key=lambda item: item[0])
@@ -297,7 +326,10 @@ def score_by_embeddings(
             else:
                 touch = script.point(point.id).touch
                 touched = [
-                    i for i, row in enumerate(by_point) if _touches(row, index, own_units[i], touch)
+                    i
+                    for i, row in enumerate(by_point)
+                    if _touches(row, index, own_units[i], touch)
+                    or (foreign[i] and _evidence_in(checks, units[i], own_units[i]) is not None)
                 ]
                 if touched:
                     best_unit = max(touched, key=lambda i: scores[i])
@@ -307,7 +339,7 @@ def score_by_embeddings(
         else:
             status = _status(best)
         quote = _best_sentence(units[best_unit], targets, embedder) if status != "missing" else ""
-        quote = _whole_sentence(quote, learner_messages)
+        quote = _whole_sentence(originals.get(quote, quote), learner_messages)
         points.append(
             PointCoverage(
                 point.id,
@@ -328,7 +360,16 @@ OFFLINE_JUDGE = "sentence similarity and evidence checks (offline)"
 HEDGE_CAP = True
 
 
-def _about(row: Sequence[float], index: int, check: Check, unit: str = "") -> bool:
+# In another language (read through the glossary) MiniLM's similarities run low and flat, so a
+# unit carrying a point's evidence is about it when the point is among its nearest (within
+# NEAREST_MARGIN) and at least this close; and the point's evidence that falls short of that
+# still earns partial credit.
+FOREIGN_AT = 0.15
+
+
+def _about(
+    row: Sequence[float], index: int, check: Check, unit: str = "", foreign: bool = False
+) -> bool:
     """Whether a unit carrying ``check``'s evidence speaks about point ``index`` (``row``: the
     unit's closeness to every point): topical evidence always does; otherwise the unit must be
     near the point (:data:`EVIDENCE_AT`), or, when the evidence is the card's own words for
@@ -339,6 +380,8 @@ def _about(row: Sequence[float], index: int, check: Check, unit: str = "") -> bo
         return False  # "Kaggle might be better", "Colab or Kaggle, whichever": no choice made
     if check.topical or score >= EVIDENCE_AT:
         return True
+    if foreign:
+        return score >= FOREIGN_AT and score >= max(row) - NEAREST_MARGIN
     if isinstance(check, Terms):
         return score >= TERMS_AT and score >= max(row) - NEAREST_MARGIN
     return score >= KIND_AT and score >= max(row)

@@ -324,3 +324,65 @@ _PERSON = {
     **dict.fromkeys(("am", "are", "is", "i'm", "you're", "we're"), "_be"),
     **dict.fromkeys(("i've", "you've", "we've"), "_have"),
 }
+
+
+# ----------------------------------------------------------------------------- other languages
+
+
+@dataclass(frozen=True)
+class Glossary:
+    english: frozenset[str]
+    foreign: frozenset[str]
+    min_foreign: int
+    pattern: re.Pattern[str] | None
+    english_for: dict[str, str]
+
+
+@lru_cache(maxsize=1)
+def glossary() -> Glossary:
+    """``data/glossary.yaml``, compiled once."""
+    raw = yaml_io.safe_load((DATA_DIR / "glossary.yaml").read_text(encoding="utf-8"))
+    function = raw.get("function_words") or {}
+    english_for: dict[str, str] = {}
+    for english, forms in (raw.get("words") or {}).items():
+        for form in forms or ():
+            english_for.setdefault(str(form).lower(), str(english))
+    phrases = sorted(english_for, key=len, reverse=True)
+    pattern = (
+        re.compile(r"(?<![\w'’])(" + "|".join(map(re.escape, phrases)) + r")(?![\w'’])", re.I)
+        if phrases
+        else None
+    )
+    return Glossary(
+        english=frozenset(str(w).lower() for w in function.get("english") or ()),
+        foreign=frozenset(str(w).lower() for w in function.get("foreign") or ()),
+        min_foreign=int(function.get("min_foreign", 2)),
+        pattern=pattern,
+        english_for=english_for,
+    )
+
+
+_ANY_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+def looks_foreign(text: str) -> bool:
+    """True when ``text`` reads as another language than English: at least ``min_foreign`` of
+    the glossary's foreign function words ("el", "und", "avec"), and more of them than of the
+    English ones. A sentence of technical terms alone ("Kaggle, 30 GPU-hours") is not."""
+    spec = glossary()
+    tokens = [t.lower().replace("’", "'") for t in _ANY_WORD.findall(text)]
+    foreign = sum(t in spec.foreign for t in tokens)
+    english = sum(t in spec.english for t in tokens)
+    return foreign >= spec.min_foreign and foreign > english
+
+
+def gloss(text: str, foreign: bool | None = None) -> str:
+    """``text`` with the glossary's words put into English ("30 horas" -> "30 hours"), when it
+    reads as another language (``foreign``: when the caller already knows, e.g. from the whole
+    message); English text comes back unchanged."""
+    spec = glossary()
+    if foreign is None:
+        foreign = looks_foreign(text)
+    if spec.pattern is None or not foreign:
+        return text
+    return spec.pattern.sub(lambda m: spec.english_for.get(m.group(0).lower(), m.group(0)), text)
