@@ -329,7 +329,7 @@ def score_by_embeddings(
                     i
                     for i, row in enumerate(by_point)
                     if _touches(row, index, own_units[i], touch)
-                    or (foreign[i] and _evidence_in(checks, units[i], own_units[i]) is not None)
+                    or _half_evidence(checks, units[i], own_units[i], row, index, foreign[i])
                 ]
                 if touched:
                     best_unit = max(touched, key=lambda i: scores[i])
@@ -396,6 +396,25 @@ def _touches(row: Sequence[float], index: int, unit: str, touch: Terms | None) -
     if touch is not None and touch.found_in(unit) and score >= TOUCH_AT:
         return True
     return score >= MEANING_AT and score >= max(row) - MEANING_MARGIN
+
+
+def _half_evidence(
+    checks: Sequence[Check], unit: str, own: str, row: Sequence[float], index: int, foreign: bool
+) -> bool:
+    """Partial credit from the evidence itself: the first part of a two-part specific (the
+    idea: "start from bert-base-cased" without a baseline, "Kaggle" without its hours), said
+    about this point; in another language, any of the point's evidence (the similarity that
+    would confirm it says little there). The later parts qualify the idea ("measured",
+    "30 steps") and say nothing on their own."""
+    if foreign and _evidence_in(checks, unit, own) is not None:
+        return True
+    for check in checks:
+        if isinstance(check, AllOf) and _evidence_in(check.parts[:1], unit, own) is not None:
+            # a topical pair's idea is about the point wherever said (a model name, a failure)
+            part = replace(check.parts[0], topical=check.topical)
+            if _about(row, index, part, unit, foreign):
+                return True
+    return False
 
 
 def _evidence_in(checks: Sequence[Check], unit: str, own: str) -> Check | None:

@@ -60,7 +60,9 @@ class Terms:
         low = text.lower()
         if self.at_least <= 1:
             return any(term_pattern(w).search(low) for w in self.words)
-        starts = {m.start() for w in self.words for m in term_pattern(w).finditer(low)}
+        # each term counts once, where it is first found; two terms found at the same place
+        # ("checkpoint", "checkpointing") are one part named
+        starts = {m.start() for w in self.words if (m := term_pattern(w).search(low))}
         return len(starts) >= self.at_least
 
 
