@@ -24,6 +24,7 @@ from demos.lab.evidence import (
     is_hedged,
     is_hype,
     is_list,
+    looks_english,
     looks_foreign,
     restates,
     words,
@@ -132,7 +133,9 @@ def _scored_units(
         kept: list[str | None] = []
         foreign = looks_foreign(message)
         for written in split_sentences(message):
-            sentence = gloss(written, foreign or looks_foreign(written))
+            sentence = gloss(
+                written, looks_foreign(written) or (foreign and not looks_english(written))
+            )
             if sentence != written:
                 originals[sentence] = written
             restated = restates(sentence, rubric_texts)

@@ -367,15 +367,26 @@ def glossary() -> Glossary:
 _ANY_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
 
 
+def _function_words(text: str) -> tuple[int, int]:
+    """How many of ``text``'s words are the glossary's foreign and English function words."""
+    spec = glossary()
+    tokens = [t.lower().replace("’", "'") for t in _ANY_WORD.findall(text)]
+    return sum(t in spec.foreign for t in tokens), sum(t in spec.english for t in tokens)
+
+
 def looks_foreign(text: str) -> bool:
     """True when ``text`` reads as another language than English: at least ``min_foreign`` of
     the glossary's foreign function words ("el", "und", "avec"), and more of them than of the
     English ones. A sentence of technical terms alone ("Kaggle, 30 GPU-hours") is not."""
-    spec = glossary()
-    tokens = [t.lower().replace("’", "'") for t in _ANY_WORD.findall(text)]
-    foreign = sum(t in spec.foreign for t in tokens)
-    english = sum(t in spec.english for t in tokens)
-    return foreign >= spec.min_foreign and foreign > english
+    foreign, english = _function_words(text)
+    return foreign >= glossary().min_foreign and foreign > english
+
+
+def looks_english(text: str) -> bool:
+    """True when ``text`` plainly reads as English (two English function words or more, and
+    more of them than foreign ones): such a sentence is never glossed, whatever its message."""
+    foreign, english = _function_words(text)
+    return english >= 2 and english > foreign
 
 
 def gloss(text: str, foreign: bool | None = None) -> str:

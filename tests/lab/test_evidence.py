@@ -141,7 +141,7 @@ def test_a_status_line_is_a_claim(line):
 
 
 def test_other_languages_are_read_through_the_glossary():
-    from demos.lab.evidence import gloss, looks_foreign
+    from demos.lab.evidence import gloss, looks_english, looks_foreign
 
     spanish = "Entrena en Kaggle, que da 30 horas a la semana, con 2 épocas en lugar de 5."
     assert looks_foreign(spanish)
@@ -152,3 +152,5 @@ def test_other_languages_are_read_through_the_glossary():
     assert not looks_foreign(english) and gloss(english) == english
     assert not looks_foreign("Kaggle, 30 GPU-hours, LoRA.")  # technical terms alone
     assert "trust me" in gloss("Vertrau mir, das habe ich schon oft gemacht.").lower()
+    # an English sentence inside a Spanish message is left as it is
+    assert looks_english("Then we tag the posts and train on a Kaggle notebook.")
