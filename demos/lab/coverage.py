@@ -14,13 +14,18 @@ from demos import hub
 from demos.course import Scenario
 from demos.lab.compute import compute
 from demos.lab.evidence import (
+    AllOf,
     Check,
     Terms,
     card_words_removed,
     evidence_found,
+    gloss,
     is_claim,
+    is_hedged,
     is_hype,
     is_list,
+    looks_english,
+    looks_foreign,
     restates,
     words,
 )
@@ -93,6 +98,15 @@ def split_sentences(text: str) -> list[str]:
 
 
 def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str], bool]:
+    """The learner's sentences that can earn credit (see :func:`_scored_units`), and whether any
+    sentence restated a rubric point."""
+    units, restated_any, _ = _scored_units(scenario, messages)
+    return units, restated_any
+
+
+def _scored_units(
+    scenario: Scenario, messages: Sequence[str]
+) -> tuple[list[str], bool, dict[str, str]]:
     """The learner's sentences that can earn credit, and pairs of neighbouring ones; and whether
     any sentence restated a rubric point.
 
@@ -102,6 +116,10 @@ def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str]
     Kaggle, Gradio"), and, unless it carries a checkable specific, a claim ("I've covered the
     costs", "my plan handles all of that"), hype (two buzzwords) or a question ("GPU hours?"). Only the learner's own messages come
     in: the character's lines and the card's text are never scored as the learner's.
+
+    A sentence in another language is read through the glossary (:func:`gloss`: "30 horas" ->
+    "30 hours", "todo resuelto" -> "everything handled") before all of this; the third value
+    maps each such unit back to the learner's own words, for quoting.
     """
     from demos.lab.director import has_specifics, script_for
 
@@ -110,9 +128,16 @@ def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str]
     buzzwords = script_for(scenario).buzzwords
     units: list[str] = []
     restated_any = False
+    originals: dict[str, str] = {}
     for message in messages:
         kept: list[str | None] = []
-        for sentence in split_sentences(message):
+        foreign = looks_foreign(message)
+        for written in split_sentences(message):
+            sentence = gloss(
+                written, looks_foreign(written) or (foreign and not looks_english(written))
+            )
+            if sentence != written:
+                originals[sentence] = written
             restated = restates(sentence, rubric_texts)
             restated_any |= restated
             own = card_words_removed(sentence, card)
@@ -126,14 +151,22 @@ def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str]
                 or (bare and is_claim(sentence))
                 or (bare and is_hype(sentence, buzzwords))
                 or (bare and sentence.rstrip().endswith("?") and len(content) <= QUESTION_WORDS)
+                or (bare and sentence.rstrip().endswith(":"))  # announces what follows
                 or (bare and len(content) < (3 if len(content) < len(sentence.split()) else 2))
             )
             kept.append(None if restated or echo or empty else sentence)
         units += [s for s in kept if s is not None]
         if CLAUSES:
             units += [c for s in kept if s is not None for c in _clauses(s)]
-        units += [f"{a} {b}" for a, b in zip(kept, kept[1:], strict=False) if a and b]
-    return units[-MAX_SENTENCES:], restated_any
+        for a, b in zip(kept, kept[1:], strict=False):
+            if a and b:
+                units.append(f"{a} {b}")
+                if a in originals or b in originals:
+                    originals[units[-1]] = f"{originals.get(a, a)} {originals.get(b, b)}"
+        for s in kept:
+            if s is not None and s in originals:
+                originals.update({c: originals[s] for c in _clauses(s) if c not in originals})
+    return units[-MAX_SENTENCES:], restated_any, originals
 
 
 CLAUSES = True
@@ -260,8 +293,10 @@ def score_by_embeddings(
     if not learner_messages:
         return empty_coverage(scenario)
     script = script_for(scenario)
-    units, restated_any = scored_units(scenario, learner_messages)
+    units, restated_any, originals = _scored_units(scenario, learner_messages)
     units = _without_agendas(scenario, units, embedder)
+    # other languages: MiniLM's closeness says less there (see :data:`FOREIGN_AT`)
+    foreign = [looks_foreign(originals.get(unit, unit)) for unit in units]
     points = []
     by_point = point_scores(scenario, units, embedder) if units else []
     # Numbers, prices and names count only in the learner's own words: "$200 a month" copied
@@ -284,7 +319,7 @@ def score_by_embeddings(
             backed = []
             for i, unit in enumerate(units):
                 check = _evidence_in(checks, unit, own_units[i])
-                if check is not None and _about(by_point[i], index, check, unit):
+                if check is not None and _about(by_point[i], index, check, unit, foreign[i]):
                     backed.append((scores[i], i, check))
             if backed:
                 score, best_unit, check = max(backed, key=lambda item: item[0])
@@ -294,7 +329,10 @@ def score_by_embeddings(
             else:
                 touch = script.point(point.id).touch
                 touched = [
-                    i for i, row in enumerate(by_point) if _touches(row, index, own_units[i], touch)
+                    i
+                    for i, row in enumerate(by_point)
+                    if _touches(row, index, own_units[i], touch)
+                    or _half_evidence(checks, units[i], own_units[i], row, index, foreign[i])
                 ]
                 if touched:
                     best_unit = max(touched, key=lambda i: scores[i])
@@ -304,7 +342,7 @@ def score_by_embeddings(
         else:
             status = _status(best)
         quote = _best_sentence(units[best_unit], targets, embedder) if status != "missing" else ""
-        quote = _whole_sentence(quote, learner_messages)
+        quote = _whole_sentence(originals.get(quote, quote), learner_messages)
         points.append(
             PointCoverage(
                 point.id,
@@ -323,22 +361,30 @@ OFFLINE_JUDGE = "sentence similarity and evidence checks (offline)"
 
 
 HEDGE_CAP = True
-_HEDGE = re.compile(
-    r"\b(might|maybe|perhaps|possibly|whichever|either|not sure|i guess|or so|could be)\b", re.I
-)
 
 
-def _about(row: Sequence[float], index: int, check: Check, unit: str = "") -> bool:
+# In another language (read through the glossary) MiniLM's similarities run low and flat, so a
+# unit carrying a point's evidence is about it when the point is among its nearest (within
+# NEAREST_MARGIN) and at least this close; and the point's evidence that falls short of that
+# still earns partial credit.
+FOREIGN_AT = 0.15
+
+
+def _about(
+    row: Sequence[float], index: int, check: Check, unit: str = "", foreign: bool = False
+) -> bool:
     """Whether a unit carrying ``check``'s evidence speaks about point ``index`` (``row``: the
     unit's closeness to every point): topical evidence always does; otherwise the unit must be
     near the point (:data:`EVIDENCE_AT`), or, when the evidence is the card's own words for
     this point (its ``terms``), near enough (:data:`TERMS_AT`) with this point among the
     unit's nearest (within :data:`NEAREST_MARGIN` of its best)."""
     score = row[index]
-    if HEDGE_CAP and isinstance(check, Terms) and _HEDGE.search(unit):
+    if HEDGE_CAP and isinstance(check, Terms | AllOf) and is_hedged(unit):
         return False  # "Kaggle might be better", "Colab or Kaggle, whichever": no choice made
     if check.topical or score >= EVIDENCE_AT:
         return True
+    if foreign:
+        return score >= FOREIGN_AT and score >= max(row) - NEAREST_MARGIN
     if isinstance(check, Terms):
         return score >= TERMS_AT and score >= max(row) - NEAREST_MARGIN
     return score >= KIND_AT and score >= max(row)
@@ -355,15 +401,37 @@ def _touches(row: Sequence[float], index: int, unit: str, touch: Terms | None) -
     return score >= MEANING_AT and score >= max(row) - MEANING_MARGIN
 
 
+def _half_evidence(
+    checks: Sequence[Check], unit: str, own: str, row: Sequence[float], index: int, foreign: bool
+) -> bool:
+    """Partial credit from the evidence itself: the first part of a two-part specific (the
+    idea: "start from bert-base-cased" without a baseline, "Kaggle" without its hours), said
+    about this point; in another language, any of the point's evidence (the similarity that
+    would confirm it says little there). The later parts qualify the idea ("measured",
+    "30 steps") and say nothing on their own."""
+    if foreign and _evidence_in(checks, unit, own) is not None:
+        return True
+    for check in checks:
+        if isinstance(check, AllOf) and _evidence_in(check.parts[:1], unit, own) is not None:
+            # a topical pair's idea is about the point wherever said (a model name, a failure)
+            part = replace(check.parts[0], topical=check.topical)
+            if _about(row, index, part, unit, foreign):
+                return True
+    return False
+
+
 def _evidence_in(checks: Sequence[Check], unit: str, own: str) -> Check | None:
     """The first check ``unit`` satisfies: a kind (a number with a unit, a price, a model
     name) in the learner's own words (``own``: the unit without the stretches copied from the
     card); the card's own terms for a point ("4-GPU", "next quarter") anywhere in it, since
     citing the scenario's facts is what such a point asks for."""
-    return next(
-        (c for c in checks if c.found_in(unit if isinstance(c, Terms) else own)),
-        None,
-    )
+    for check in checks:
+        if isinstance(check, AllOf):
+            if check.found_in_own(unit, own):
+                return check
+        elif check.found_in(unit if isinstance(check, Terms) else own):
+            return check
+    return None
 
 
 def empty_coverage(scenario: Scenario) -> Coverage:

@@ -54,10 +54,16 @@ class Terms:
     says: str
     example: str
     topical: bool = False
+    at_least: int = 1  # how many different ones (at different places) must be there
 
     def found_in(self, text: str) -> bool:
         low = text.lower()
-        return any(term_pattern(w).search(low) for w in self.words)
+        if self.at_least <= 1:
+            return any(term_pattern(w).search(low) for w in self.words)
+        # each term counts once, where it is first found; two terms found at the same place
+        # ("checkpoint", "checkpointing") are one part named
+        starts = {m.start() for w in self.words if (m := term_pattern(w).search(low))}
+        return len(starts) >= self.at_least
 
 
 @lru_cache(maxsize=4096)
@@ -74,7 +80,26 @@ def term_pattern(term: str) -> re.Pattern[str]:
     return re.compile(rf"(?<![\w-]){escaped}{tail}(?![\w])")
 
 
-Check = EvidenceKind | Terms
+@dataclass(frozen=True)
+class AllOf:
+    """Evidence that needs several things in the same words: a named model *and* a baseline
+    measured, a failure *and* its fix. Each part is a kind or the card's terms."""
+
+    parts: tuple[EvidenceKind | Terms, ...]
+    says: str
+    example: str
+    topical: bool = False
+
+    def found_in(self, text: str) -> bool:
+        return all(part.found_in(text) for part in self.parts)
+
+    def found_in_own(self, unit: str, own: str) -> bool:
+        """Card terms anywhere in ``unit``; kinds (numbers, names) only in ``own``, the
+        learner's own words (see ``coverage._evidence_in``)."""
+        return all(part.found_in(unit if isinstance(part, Terms) else own) for part in self.parts)
+
+
+Check = EvidenceKind | Terms | AllOf
 
 
 @lru_cache(maxsize=1)
@@ -125,22 +150,39 @@ def parse_checks(raw: object, where: str) -> tuple[Check, ...]:
                 )
             checks.append(replace(kinds[item["kind"]], topical=bool(item.get("topical", False))))
         elif isinstance(item, Mapping) and isinstance(item.get("terms"), list):
-            words = tuple(str(w) for w in item["terms"] if str(w).strip())
-            if not words:
-                raise EvidenceError(f"{where}: terms must list at least one word")
+            checks.append(_terms(item, where))
+        elif isinstance(item, Mapping) and isinstance(item.get("all"), list):
+            # {all: [model-name, {terms: [baseline, zero-shot]}], topical: true, says, example}:
+            # every part in the same words
+            parts = parse_checks(item["all"], f"{where} all")
+            if len(parts) < 2 or any(isinstance(part, AllOf) for part in parts):
+                raise EvidenceError(f"{where}: all must list two or more kinds or terms")
             checks.append(
-                Terms(
-                    words,
-                    str(item.get("says") or f"mention of {words[0]}"),
-                    str(item.get("example") or words[0]),
+                AllOf(
+                    parts,  # type: ignore[arg-type]
+                    str(item.get("says") or parts[0].says),
+                    str(item.get("example") or parts[0].example),
+                    topical=bool(item.get("topical", False)),
                 )
             )
         else:
             raise EvidenceError(
-                f"{where}: each evidence item is a kind name, {{kind: ..., topical: true}} "
-                "or {terms: [...]}"
+                f"{where}: each evidence item is a kind name, {{kind: ..., topical: true}}, "
+                "{terms: [...]} or {all: [...]}"
             )
     return tuple(checks)
+
+
+def _terms(item: Mapping, where: str) -> Terms:
+    words = tuple(str(w) for w in item["terms"] if str(w).strip())
+    if not words:
+        raise EvidenceError(f"{where}: terms must list at least one word")
+    return Terms(
+        words,
+        str(item.get("says") or f"mention of {words[0]}"),
+        str(item.get("example") or words[0]),
+        at_least=int(item.get("at_least", 1)),
+    )
 
 
 def evidence_found(checks: Sequence[Check], text: str) -> Check | None:
@@ -176,6 +218,8 @@ class EmptyWords:
     min_items: int
     short_words: int
     short_share: float
+    hedges: re.Pattern[str] | None = None
+    approximations: re.Pattern[str] | None = None
 
 
 @lru_cache(maxsize=1)
@@ -189,7 +233,28 @@ def empty_words() -> EmptyWords:
         min_items=int(lists.get("min_items", 5)),
         short_words=int(lists.get("short_words", 2)),
         short_share=float(lists.get("short_share", 0.8)),
+        hedges=_alternatives(raw.get("hedges")),
+        approximations=_alternatives(raw.get("approximations")),
     )
+
+
+def _alternatives(patterns: Sequence[str] | None) -> re.Pattern[str] | None:
+    """One case-insensitive pattern matching any of ``patterns`` (whole words)."""
+    if not patterns:
+        return None
+    return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in patterns) + r")\b", re.IGNORECASE)
+
+
+def is_hedged(sentence: str) -> bool:
+    """True when ``sentence`` leaves its choice open ("Kaggle might be better", "deploy it
+    somewhere"); a hedge on a number ("maybe 1 in 10", "around 3 hours") is an estimate, not
+    indecision, and does not count (``data/evidence.yaml``: ``hedges``, ``approximations``)."""
+    spec = empty_words()
+    if spec.hedges is None:
+        return False
+    if spec.approximations is not None:
+        sentence = spec.approximations.sub(" ", sentence)
+    return bool(spec.hedges.search(sentence))
 
 
 _ITEM_SPLIT = re.compile(r"[,;:](?=\s|$)|\s(?:and|or|&)\s|\s[-–—]\s", re.IGNORECASE)
@@ -261,3 +326,76 @@ _PERSON = {
     **dict.fromkeys(("am", "are", "is", "i'm", "you're", "we're"), "_be"),
     **dict.fromkeys(("i've", "you've", "we've"), "_have"),
 }
+
+
+# ----------------------------------------------------------------------------- other languages
+
+
+@dataclass(frozen=True)
+class Glossary:
+    english: frozenset[str]
+    foreign: frozenset[str]
+    min_foreign: int
+    pattern: re.Pattern[str] | None
+    english_for: dict[str, str]
+
+
+@lru_cache(maxsize=1)
+def glossary() -> Glossary:
+    """``data/glossary.yaml``, compiled once."""
+    raw = yaml_io.safe_load((DATA_DIR / "glossary.yaml").read_text(encoding="utf-8"))
+    function = raw.get("function_words") or {}
+    english_for: dict[str, str] = {}
+    for english, forms in (raw.get("words") or {}).items():
+        for form in forms or ():
+            english_for.setdefault(str(form).lower(), str(english))
+    phrases = sorted(english_for, key=len, reverse=True)
+    pattern = (
+        re.compile(r"(?<![\w'’])(" + "|".join(map(re.escape, phrases)) + r")(?![\w'’])", re.I)
+        if phrases
+        else None
+    )
+    return Glossary(
+        english=frozenset(str(w).lower() for w in function.get("english") or ()),
+        foreign=frozenset(str(w).lower() for w in function.get("foreign") or ()),
+        min_foreign=int(function.get("min_foreign", 2)),
+        pattern=pattern,
+        english_for=english_for,
+    )
+
+
+_ANY_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+
+
+def _function_words(text: str) -> tuple[int, int]:
+    """How many of ``text``'s words are the glossary's foreign and English function words."""
+    spec = glossary()
+    tokens = [t.lower().replace("’", "'") for t in _ANY_WORD.findall(text)]
+    return sum(t in spec.foreign for t in tokens), sum(t in spec.english for t in tokens)
+
+
+def looks_foreign(text: str) -> bool:
+    """True when ``text`` reads as another language than English: at least ``min_foreign`` of
+    the glossary's foreign function words ("el", "und", "avec"), and more of them than of the
+    English ones. A sentence of technical terms alone ("Kaggle, 30 GPU-hours") is not."""
+    foreign, english = _function_words(text)
+    return foreign >= glossary().min_foreign and foreign > english
+
+
+def looks_english(text: str) -> bool:
+    """True when ``text`` plainly reads as English (two English function words or more, and
+    more of them than foreign ones): such a sentence is never glossed, whatever its message."""
+    foreign, english = _function_words(text)
+    return english >= 2 and english > foreign
+
+
+def gloss(text: str, foreign: bool | None = None) -> str:
+    """``text`` with the glossary's words put into English ("30 horas" -> "30 hours"), when it
+    reads as another language (``foreign``: when the caller already knows, e.g. from the whole
+    message); English text comes back unchanged."""
+    spec = glossary()
+    if foreign is None:
+        foreign = looks_foreign(text)
+    if spec.pattern is None or not foreign:
+        return text
+    return spec.pattern.sub(lambda m: spec.english_for.get(m.group(0).lower(), m.group(0)), text)

@@ -362,3 +362,67 @@ def test_a_point_earned_by_one_clause_quotes_the_whole_sentence(scenarios, embed
     assert quotes, "the sentence earns at least one point"
     assert all(quote in ("Hello.", sentence) for quote in quotes.values())
     assert sentence in quotes.values()
+
+
+@pytest.mark.parametrize(
+    "scenario_id, messages",
+    [
+        # status lines and headings instead of content
+        (
+            "idea-to-demo",
+            ["Here is my structure:", "A. Task definition: done.", "B. Failure modes: planned."],
+        ),
+        ("free-compute", ["Hours checked, memory checked, checkpoints checked, platform checked."]),
+        # the same in other languages: claims and headings earn nothing there either
+        ("hugging-face", ["Modell: erledigt. Kosten: erledigt. Kapitel: erledigt. Vertrau mir."]),
+        ("pytorch", ["Migración: resuelta. Equipo: resuelto. Depuración: resuelta."]),
+    ],
+)
+def test_status_lines_earn_nothing_in_any_language(scenarios, embedder, scenario_id, messages):
+    coverage = score_by_embeddings(by_id(scenarios, scenario_id), messages, embedder)
+    assert {p.status for p in coverage.points} == {"missing"}, [
+        (p.id, p.status) for p in coverage.points
+    ]
+
+
+def test_a_specific_needs_its_partner(scenarios, embedder):
+    """A named model without a baseline, a fix without the failure it answers, a prompt without
+    examples or fine-tuning put off: each is the idea touched (partial), not the point."""
+    idea = by_id(scenarios, "idea-to-demo")
+    name_only = score_by_embeddings(idea, ["My pick is bert-base-cased."], embedder)
+    assert name_only.status("hub-baseline-first") == "partial"
+    measured = ["I'd score bert-base-cased zero-shot on my test set as the baseline first."]
+    assert score_by_embeddings(idea, measured, embedder).status("hub-baseline-first") == "covered"
+    fix_only = score_by_embeddings(
+        idea, ["If training stalls I'll tune the learning rate."], embedder
+    )
+    assert fix_only.status("failure-modes") == "partial"
+    both = ["Spam is rare in my data, so I'll use class weights and track recall."]
+    assert score_by_embeddings(idea, both, embedder).status("failure-modes") == "covered"
+    hf = by_id(scenarios, "hugging-face")
+    prompt_only = score_by_embeddings(hf, ["The developer writes a careful prompt."], embedder)
+    assert prompt_only.status("prompting-before-fine-tuning") == "partial"
+    with_examples = ["The prompt holds two sample questions, and we don't train anything yet."]
+    covered = score_by_embeddings(hf, with_examples, embedder)
+    assert covered.status("prompting-before-fine-tuning") == "covered"
+
+
+def test_another_language_degrades_to_evidence_and_partial_not_to_nothing(scenarios, embedder):
+    """MiniLM is English-only: a Spanish or German answer is read through the glossary, its
+    specifics still earn their points, vague words still earn partial, and the debrief quotes
+    the learner's own words, not the glossed ones."""
+    free = by_id(scenarios, "free-compute")
+    spanish = [
+        "Yo entrenaría en Kaggle, que da 30 horas por semana, después de probar en Colab.",
+        "Guarda un checkpoint cada 20 minutos en Drive para reanudar la sesión.",
+        "Con una sola época en lugar de cinco ya basta para empezar.",
+    ]
+    coverage = score_by_embeddings(free, spanish, embedder)
+    assert coverage.status("platform-choice") == "covered"
+    assert coverage.status("checkpoint-and-resume") == "covered"
+    assert coverage.status("reduce-the-work") != "missing"
+    quotes = [p.quote for p in coverage.points if p.quote]
+    assert quotes and all(any(q in m for m in spanish) for q in quotes)
+    german = ["Nimm lieber ein kleineres Modell, wenn der Speicher nicht reicht."]
+    vague = score_by_embeddings(free, german, embedder)
+    assert vague.status("reduce-the-work") == "partial" and vague.covered == 0

@@ -95,3 +95,62 @@ def test_claims_lists_hype_and_copied_words():
     assert card_words_removed("So a 4-GPU machine lands next quarter, and then DDP pays", card) == (
         "So and then DDP pays"
     )
+
+
+def test_evidence_that_needs_two_things_in_the_same_words():
+    """``all:`` (a named model and its baseline, a failure and its fix) and ``at_least:`` (two
+    parts of the loop named): one of the two is not the specific."""
+    (both,) = parse_checks(
+        [{"all": ["model-name", {"terms": ["baseline", "zero-shot"]}], "topical": True}], "here"
+    )
+    assert both.topical
+    assert both.found_in("A zero-shot baseline with roberta-large-mnli first.")
+    assert not both.found_in("Probably start from roberta-base.")
+    assert not both.found_in("A zero-shot baseline first.")
+    (two,) = parse_checks([{"terms": ["Trainer", "checkpoint", "multi-GPU"], "at_least": 2}], "x")
+    assert not two.found_in("Where it pays off is multi-GPU.")
+    assert two.found_in("The Trainer writes the checkpoints.")
+    assert not two.found_in("Checkpointing, checkpoints.")  # one word twice is one part
+    with pytest.raises(EvidenceError, match="two or more"):
+        parse_checks([{"all": ["money"]}], "rubric.y.evidence")
+
+
+def test_a_hedge_leaves_the_choice_open_but_an_estimate_is_not_a_hedge():
+    from demos.lab.evidence import is_hedged
+
+    assert is_hedged("Kaggle might be better for long stuff.")
+    assert is_hedged("I'll deploy it somewhere so people can use it.")
+    assert not is_hedged("Refunds are rare, maybe 1 in 10, so I oversample them.")
+    assert not is_hedged("It takes around 3 hours, so Kaggle.")
+    assert not is_hedged("Kaggle for the long run.")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Evaluation strategy: handled.",
+        "3. Risks and mitigations: taken care of.",
+        "Hosting sorted, quotas sorted, monitoring sorted.",
+        "Budget: within the budget.",
+    ],
+)
+def test_a_status_line_is_a_claim(line):
+    from demos.lab.evidence import is_claim
+
+    assert is_claim(line)
+
+
+def test_other_languages_are_read_through_the_glossary():
+    from demos.lab.evidence import gloss, looks_english, looks_foreign
+
+    spanish = "Entrena en Kaggle, que da 30 horas a la semana, con 2 épocas en lugar de 5."
+    assert looks_foreign(spanish)
+    glossed = gloss(spanish)
+    assert "30 hours a week" in glossed and "instead of" in glossed and "Kaggle" in glossed
+    assert found("number-unit", glossed) and not found("number-unit", spanish.replace("30", "x"))
+    english = "Then put it on a Space, so you can try it."
+    assert not looks_foreign(english) and gloss(english) == english
+    assert not looks_foreign("Kaggle, 30 GPU-hours, LoRA.")  # technical terms alone
+    assert "trust me" in gloss("Vertrau mir, das habe ich schon oft gemacht.").lower()
+    # an English sentence inside a Spanish message is left as it is
+    assert looks_english("Then we tag the posts and train on a Kaggle notebook.")
