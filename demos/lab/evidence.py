@@ -526,6 +526,8 @@ def _content(text: str) -> list[str]:
             continue
         if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]
+        elif len(word) > 5 and word.endswith("ly"):  # "monthly" reads as the card's "month"
+            word = word[:-2]
         out.append(word)
     return out
 
