@@ -21,12 +21,18 @@ from demos.lab.evidence import (
     evidence_found,
     gloss,
     is_claim,
+    is_hard_claim,
+    is_headline,
     is_hedged,
     is_hype,
+    is_keyword_string,
     is_list,
+    is_number_string,
     looks_english,
     looks_foreign,
+    reads_back_facts,
     restates,
+    without_card_numbers,
     words,
 )
 from demos.lab.prompts import prompt_texts
@@ -126,11 +132,13 @@ def _scored_units(
     rubric_texts = [point.point for point in scenario.rubric]
     card = card_texts(scenario)
     buzzwords = script_for(scenario).buzzwords
+    facts = [scenario.brief, scenario.opening, *scenario.facts]
     units: list[str] = []
     restated_any = False
     originals: dict[str, str] = {}
     for message in messages:
         kept: list[str | None] = []
+        read_back: set[int] = set()  # the card's facts restated: never a unit alone
         foreign = looks_foreign(message)
         for written in split_sentences(message):
             sentence = gloss(
@@ -153,12 +161,24 @@ def _scored_units(
                 or (bare and sentence.rstrip().endswith("?") and len(content) <= QUESTION_WORDS)
                 or (bare and sentence.rstrip().endswith(":"))  # announces what follows
                 or (bare and len(content) < (3 if len(content) < len(sentence.split()) else 2))
+                # forms that echo instead of answering (data/evidence.yaml: echo_forms)
+                or is_hard_claim(sentence)
+                or is_keyword_string(sentence)
+                or is_number_string(sentence)
+                or (is_headline(sentence) and not has_specifics(without_card_numbers(own, card)))
             )
+            if not (restated or echo or empty) and reads_back_facts(
+                sentence, scenario.facts, facts
+            ):
+                read_back.add(len(kept))
             kept.append(None if restated or echo or empty else sentence)
-        units += [s for s in kept if s is not None]
+        alone = [s for i, s in enumerate(kept) if s is not None and i not in read_back]
+        units += alone
         if CLAUSES:
-            units += [c for s in kept if s is not None for c in _clauses(s)]
-        for a, b in zip(kept, kept[1:], strict=False):
+            units += [c for s in alone for c in _clauses(s)]
+        for i, (a, b) in enumerate(zip(kept, kept[1:], strict=False)):
+            if {i, i + 1} <= read_back:
+                continue  # two restated facts make no claim either
             if a and b:
                 units.append(f"{a} {b}")
                 if a in originals or b in originals:

@@ -399,3 +399,170 @@ def gloss(text: str, foreign: bool | None = None) -> str:
     if spec.pattern is None or not foreign:
         return text
     return spec.pattern.sub(lambda m: spec.english_for.get(m.group(0).lower(), m.group(0)), text)
+
+
+# ----------------------------------------------------------------------------- echoed forms
+
+
+@dataclass(frozen=True)
+class EchoForms:
+    """Forms that earn nothing whatever their words (``data/evidence.yaml``: ``echo_forms``)."""
+
+    keyword_min_words: int
+    keyword_max_function: int
+    function_words: frozenset[str]
+    facts_min_words: int
+    facts_share: float
+    facts_union_words: int
+    facts_union_share: float
+    own_claim: re.Pattern[str] | None
+    headlines: tuple[re.Pattern[str], ...]
+    numbers_min: int
+    numbers_max_words: int
+    hard_claims: tuple[re.Pattern[str], ...]
+
+
+@lru_cache(maxsize=1)
+def echo_forms() -> EchoForms:
+    raw = yaml_io.safe_load((DATA_DIR / "evidence.yaml").read_text(encoding="utf-8"))
+    spec = raw.get("echo_forms") or {}
+    keywords = spec.get("keywords") or {}
+    facts = spec.get("facts") or {}
+    numbers = spec.get("numbers") or {}
+    words_of = glossary()
+    return EchoForms(
+        keyword_min_words=int(keywords.get("min_words", 6)),
+        keyword_max_function=int(keywords.get("max_function_words", 1)),
+        function_words=frozenset(
+            {str(w).lower() for w in keywords.get("function_words") or ()}
+            | words_of.english
+            | words_of.foreign
+        ),
+        facts_min_words=int(facts.get("min_words", 3)),
+        facts_share=float(facts.get("share", 0.75)),
+        facts_union_words=int(facts.get("union_min_words", 6)),
+        facts_union_share=float(facts.get("union_share", 0.9)),
+        own_claim=_alternatives(spec.get("own_claim")),
+        headlines=tuple(re.compile(p, re.IGNORECASE) for p in spec.get("headlines") or ()),
+        numbers_min=int(numbers.get("min_numbers", 3)),
+        numbers_max_words=int(numbers.get("max_words", 2)),
+        hard_claims=tuple(re.compile(p, re.IGNORECASE) for p in spec.get("hard_claims") or ()),
+    )
+
+
+_NUMBER = re.compile(r"^[$€£]?\d[\d.,]*[a-z%]{0,3}$", re.IGNORECASE)
+_DIGITS = {
+    "one": "1",
+    "two": "2",
+    "three": "3",
+    "four": "4",
+    "five": "5",
+    "six": "6",
+    "seven": "7",
+    "eight": "8",
+    "nine": "9",
+    "ten": "10",
+    "twelve": "12",
+    "twenty": "20",
+    "thirty": "30",
+    "forty": "40",
+    "fifty": "50",
+    "hundred": "100",
+}
+
+
+def is_keyword_string(sentence: str) -> bool:
+    """True when ``sentence`` is a string of terms: many words, (almost) no function words and
+    no arithmetic ("LoRA QLoRA fp16 Kaggle Colab checkpoints Drive epochs rent")."""
+    spec = echo_forms()
+    if _ARITHMETIC.search(sentence):
+        return False
+    # whitespace-separated: "bart-large-mnli" is one term
+    tokens = [t.strip(".,;:!?()\"'“”").lower().replace("’", "'") for t in sentence.split()]
+    tokens = [t for t in tokens if t]
+    if len(tokens) < spec.keyword_min_words:
+        return False
+    return sum(t in spec.function_words for t in tokens) <= spec.keyword_max_function
+
+
+# figures worked out ("50,000 / 16 = 3,125 steps") are arithmetic, not a string of terms
+_ARITHMETIC = re.compile(r"\d\s*[=/×*+x]\s*\d|[=×]")
+
+
+def is_number_string(sentence: str) -> bool:
+    """True when ``sentence`` is figures tied to nothing: several numbers and hardly any other
+    content word ("Key figures: 1.7B, 32k, $0.80, 40, 80")."""
+    spec = echo_forms()
+    if _ARITHMETIC.search(sentence):
+        return False
+    tokens = [t.lower() for t in re.findall(r"[$€£]?[^\W_]+(?:[.,/][^\W_]+)*%?", sentence)]
+    numbers = sum(bool(_NUMBER.match(t)) for t in tokens)
+    others = [t for t in tokens if not _NUMBER.match(t) and t not in spec.function_words]
+    # "key figures", "numbers": the words that only announce the figures do not tie them
+    return numbers >= spec.numbers_min and len(others) <= spec.numbers_max_words + 2 * (
+        ":" in sentence
+    )
+
+
+def is_hard_claim(sentence: str) -> bool:
+    """True when ``sentence`` asserts the answer instead of giving it, even beside a figure
+    ("as discussed", "the numbers speak for themselves")."""
+    return any(p.search(sentence) for p in echo_forms().hard_claims)
+
+
+def is_headline(sentence: str) -> bool:
+    """True when ``sentence`` is "Topic: status" ("Cost: comfortably inside the budget.",
+    "Model: chosen carefully."); the caller checks that no specific of the learner's own is
+    there."""
+    return any(p.search(sentence.strip()) for p in echo_forms().headlines)
+
+
+def _content(text: str) -> list[str]:
+    spec = echo_forms()
+    out = []
+    for word in words(text):
+        word = _DIGITS.get(word, word)
+        if word in spec.function_words or word in _PERSON:
+            continue
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        elif len(word) > 5 and word.endswith("ly"):  # "monthly" reads as the card's "month"
+            word = word[:-2]
+        out.append(word)
+    return out
+
+
+@lru_cache(maxsize=64)
+def _fact_vocabulary(card_texts: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(w for text in card_texts for w in _content(text))
+
+
+def reads_back_facts(sentence: str, facts: Sequence[str], card_texts: Sequence[str] = ()) -> bool:
+    """True when ``sentence`` is the card's facts restated: most of its content words are one
+    fact's (``facts``), or nearly all of them the card's (``card_texts``: brief, opening,
+    facts), and no word makes it a claim of the learner's own ("should", "so", "instead"...)."""
+    spec = echo_forms()
+    content = _content(sentence)
+    if len(content) < spec.facts_min_words:
+        return False
+    if spec.own_claim is not None and spec.own_claim.search(sentence):
+        return False
+    for fact in facts:
+        vocabulary = _fact_vocabulary((fact,))
+        if sum(w in vocabulary for w in content) >= spec.facts_share * len(content):
+            return True
+    if len(content) < spec.facts_union_words:
+        return False
+    vocabulary = _fact_vocabulary(tuple(card_texts))
+    return sum(w in vocabulary for w in content) >= spec.facts_union_share * len(content)
+
+
+def without_card_numbers(sentence: str, card_texts: Sequence[str]) -> str:
+    """``sentence`` without the numbers that the card itself gives ("inside the $200" when the
+    budget is $200 a month): what is left is the learner's own figures."""
+    card_numbers = {n for text in card_texts for n in re.findall(r"\d[\d,.]*\d|\d", text)}
+    return re.sub(
+        r"[$€£]?(\d[\d,.]*\d|\d)",
+        lambda m: "" if m.group(1) in card_numbers else m.group(0),
+        sentence,
+    )

@@ -426,3 +426,96 @@ def test_another_language_degrades_to_evidence_and_partial_not_to_nothing(scenar
     german = ["Nimm lieber ein kleineres Modell, wenn der Speicher nicht reicht."]
     vague = score_by_embeddings(free, german, embedder)
     assert vague.status("reduce-the-work") == "partial" and vague.covered == 0
+
+
+# Gaming by form (written for this test, not taken from any labelled round): the learner hands
+# back terms, the card's facts, headlines or figures instead of a claim or plan of their own.
+ECHOED = [
+    # a string of terms, no sentence around them
+    (
+        "free-compute",
+        ["Kaggle T4 QLoRA 4-bit gradient checkpointing resume Drive subset epochs budget."],
+    ),
+    (
+        "pytorch",
+        ["Lightning Trainer DDP callbacks autocast sampler debugging pilot rollback quarter."],
+    ),
+    (
+        "hugging-face",
+        ["Qwen Llama Phi prompting chunking summaries teachers acceptance budget self-hosted."],
+    ),
+    ("free-compute", ["Kaggle QLoRA checkpoints Drive horas épocas subconjunto presupuesto T4."]),
+    # the card's facts read back, reordered, with no claim of the learner's own
+    (
+        "pytorch",
+        [
+            "Let me sum up. Raw PyTorch, 1,500 lines, custom sampler, gradient accumulation.",
+            "Three engineers. A release every two weeks, the next one three weeks out.",
+            "Four GPUs arrive next quarter. Two days lost to a NaN loss last quarter.",
+        ],
+    ),
+    (
+        "hugging-face",
+        [
+            "To recap: one developer who knows Python and has never trained a model.",
+            "A $200 monthly budget, all in. Forty chapters uploaded a month, double next term.",
+            "Chapters of 8,000 to 12,000 words. Ten multiple-choice questions per chapter.",
+        ],
+    ),
+    # "Topic: status" headlines, in English and through the glossary
+    (
+        "hugging-face",
+        [
+            "Budget: well within the $200.",
+            "Model choice: picked with care.",
+            "Evaluation: the proper one.",
+            "Chapters: no problem.",
+        ],
+    ),
+    ("free-compute", ["Hours: fine.", "Memory: safe.", "Platform: the right one.", "Cost: zero."]),
+    ("pytorch", ["Migración: resuelta.", "Depuración: garantizada.", "Plan: definido."]),
+    # figures tied to nothing, and the answer asserted
+    ("hugging-face", ["My numbers: 3B, 8k, $1.20, 40, 12, 2, 95%."]),
+    ("free-compute", ["In short: 3, 50,000, 300, 15, 30, 12, 10."]),
+    (
+        "free-compute",
+        ["As we discussed, the figures speak for themselves: 30 hours, 15 GB, 95%."],
+    ),
+    (
+        "idea-to-demo",
+        ["The obvious conclusion, as agreed earlier: 4 weeks, 20 minutes, 2 tools."],
+    ),
+    # problems waved away, a verdict in place of a figure
+    ("pytorch", ["If a run ever goes wrong we can always just debug it in the Trainer."]),
+    ("hugging-face", ["Hosting a model for the chapters will be cheap enough for the startup."]),
+]
+
+
+@pytest.mark.parametrize("scenario_id, messages", ECHOED)
+def test_echoed_forms_earn_nothing(scenarios, embedder, scenario_id, messages):
+    coverage = score_by_embeddings(by_id(scenarios, scenario_id), messages, embedder)
+    assert coverage.covered == 0, [(p.id, p.status) for p in coverage.points]
+    assert {p.status for p in coverage.points} == {"missing"}, [
+        (p.id, p.status) for p in coverage.points
+    ]
+
+
+def test_facts_cited_for_a_claim_of_ones_own_keep_their_credit(scenarios, embedder):
+    """A fact of the card beside the learner's own reasoning still backs it: the team's
+    situation argued from its facts is the point, not an echo."""
+    scenario = by_id(scenarios, "pytorch")
+    messages = [
+        "We're three engineers and the next release is in three weeks.",
+        "So I'd hold the migration until after the release, then pilot Lightning on one new "
+        "experiment for two weeks, because the 4-GPU machine arrives next quarter and hand-written "
+        "DDP is what would really cost us.",
+    ]
+    coverage = score_by_embeddings(scenario, messages, embedder)
+    assert coverage.status("ties-to-team-situation") == "covered"
+    assert coverage.status("concrete-plan") == "covered"
+    headline = score_by_embeddings(
+        by_id(scenarios, "hugging-face"),
+        ["Cost: 40 chapters x 10 questions on a rented L4 at $0.80/h, about $5 a month."],
+        embedder,
+    )
+    assert headline.status("cost-arithmetic") == "covered"

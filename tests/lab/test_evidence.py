@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from demos.lab.evidence import EvidenceError, evidence_kinds, parse_checks, restates
+from demos.lab.evidence import (
+    EvidenceError,
+    evidence_kinds,
+    is_headline,
+    is_keyword_string,
+    parse_checks,
+    restates,
+)
 
 
 def found(kind: str, text: str) -> bool:
@@ -154,3 +161,36 @@ def test_other_languages_are_read_through_the_glossary():
     assert "trust me" in gloss("Vertrau mir, das habe ich schon oft gemacht.").lower()
     # an English sentence inside a Spanish message is left as it is
     assert looks_english("Then we tag the posts and train on a Kaggle notebook.")
+
+
+@pytest.mark.parametrize(
+    "sentence, headline",
+    [
+        ("Budget: well within what we have.", True),
+        ("Model choice: picked with care.", True),
+        ("Evaluation: the proper one.", True),
+        ("Memory: checked, fits.", True),
+        ("Approach: the right balance between the two.", True),
+        # a heading over content says what was done: it stays
+        ("Fix: reduced the learning rate and added a warm-up.", False),
+        ("Deploy: hosted on a free CPU Space with Gradio.", False),
+        ("Approach: fine-tuning only if prompting fails.", False),
+        ("Risk: imbalanced classes, so I track recall.", False),
+    ],
+)
+def test_a_headline_is_a_status_not_a_heading_over_content(sentence, headline):
+    assert is_headline(sentence) is headline
+
+
+@pytest.mark.parametrize(
+    "sentence, keywords",
+    [
+        ("Trainer DDP bf16 callbacks sampler pilot rollback quarter", True),
+        ("Gradio Space HF Hub baseline F1 T4 LoRA demo", True),
+        ("Baseline first: facebook/bart-large-mnli zero-shot on those 500.", False),
+        ("Rough maths: 50,000 / 16 = 3,125 steps per epoch x 5 epochs", False),
+        ("Yo usaría SmolLM2-1.7B-Instruct, licencia Apache 2.0;", False),
+    ],
+)
+def test_a_string_of_terms_is_not_a_sentence(sentence, keywords):
+    assert is_keyword_string(sentence) is keywords
