@@ -73,6 +73,7 @@ class GuardData:
     ordinary_examples: tuple[str, ...]
     assistant_speak: re.Pattern[str]
     markup: re.Pattern[str]
+    name_dismissals: str  # an alternation: words that, right before the character's name, dismiss it
 
 
 def _alternation(patterns: Sequence[str]) -> re.Pattern[str]:
@@ -101,6 +102,7 @@ def guard_data() -> GuardData:
         ordinary_examples=tuple(raw["ordinary_examples"]),
         assistant_speak=_alternation(raw["assistant_speak"]),
         markup=re.compile("|".join(f"(?:{p})" for p in raw["markup_patterns"]), re.MULTILINE),
+        name_dismissals="|".join(f"(?:{p})" for p in raw["name_dismissals"]),
     )
 
 
@@ -140,13 +142,10 @@ class EscapeDetector:
         ]
         self._card = [t for t in dict.fromkeys(ordinary) if looks_english(t)]
         first = re.escape(name.split()[0]) if name.strip() else None
-        # "Forget Jordan", "you're not Sam any more": the character's own name, dismissed.
+        # "Forget Jordan", "Vergiss Jordan", "you're not Sam any more": the character's own
+        # name, dismissed (the words, in many languages, are data: `name_dismissals`).
         self._name_pattern = (
-            re.compile(
-                rf"\b(forget|ignore|drop|stop being|quit being|you'?re not|you are not|no longer)"
-                rf"\s+(about\s+)?(playing\s+|being\s+)?{first}\b",
-                re.IGNORECASE,
-            )
+            re.compile(rf"(?:{data.name_dismissals}){first}\b", re.IGNORECASE)
             if first
             else None
         )
