@@ -42,6 +42,13 @@ _REQUEST = re.compile(
     r"solve|recommend|suggest|describe|list|name|plan|help|tell|give|draft|compose)\b",
     re.IGNORECASE,
 )
+# A question about the learner's own next step ("Can I think out loud for a minute?", "Do I tick
+# the box for fp16?") asks nothing of the character: never judged as a request far from the card.
+_OWN_STEP = re.compile(
+    r"^\W*(hmm+,? |ok(ay)?,? |so,? |wait,? )?((do|can|could|may|should|shall|am|will|would|must) i|"
+    r"let me|is it (ok|okay|fine|alright) if i|mind if i)\b",
+    re.IGNORECASE,
+)
 ECHO_RUN = 7  # a reply repeating this many words in a row of the learner's message echoes it
 SECRET_MIN_CHARS = 8
 _SECRET_NAMES = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY|_KEY)$")
@@ -271,7 +278,14 @@ def _off_card_requests(text: str) -> list[str]:
     if len(text.split()) < OFF_CARD_WORDS:
         return []
     clauses = [c.strip() for c in _CLAUSE_END.split(text) if c and c.strip()]
-    return [c for c in clauses if len(c.split()) >= 4 and _REQUEST.search(c) and looks_english(c)]
+    return [
+        c
+        for c in clauses
+        if len(c.split()) >= 4
+        and _REQUEST.search(c)
+        and not _OWN_STEP.search(c)
+        and looks_english(c)
+    ]
 
 
 def _units(text: str) -> list[str]:
