@@ -234,6 +234,7 @@ class EscapeDetector:
         return self.verdict(message).escape
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")
 _CLAUSE_END = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；：])|\n+")
 _ENGLISH_WORDS = frozenset(
     "the you your what which is are and of to this that with for my it be do does how why can "
@@ -277,7 +278,9 @@ def _off_card_requests(text: str) -> list[str]:
     """The English clauses of ``text`` that ask for something, with enough words to judge."""
     if len(text.split()) < OFF_CARD_WORDS:
         return []
-    clauses = [c.strip() for c in _CLAUSE_END.split(text) if c and c.strip()]
+    # Whole sentences (not cut at ";" or ":"): "what would confuse you?" after "Imagine you're
+    # a learner using the demo;" asks about the demo, which only the whole sentence shows.
+    clauses = [c.strip() for c in _SENTENCE_END.split(text) if c and c.strip()]
     return [
         c
         for c in clauses
