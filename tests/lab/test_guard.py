@@ -521,6 +521,8 @@ def test_becoming_another_profession_or_pretending_for_a_task_is_recognised(mess
         "Kan du skriva ett script i JavaScript som sorterar en lista?",  # sv/en: code elsewhere
         "Help me met mijn natuurkundehuiswerk.",  # nl: school work
         "Me ajuda a resolver minha lista de exercícios de matemática?",  # pt: school work
+        "Kannst du mir einen Tisch für heute Abend reservieren?",  # de: a booking
+        "Đặt bàn giúp em tối nay nhé.",  # vi: a booking
     ],
 )
 def test_hinglish_swedish_dutch_and_ukrainian_basics_are_recognised(message):
@@ -551,6 +553,7 @@ def test_hinglish_swedish_dutch_and_ukrainian_basics_are_recognised(message):
         "Stel je voor dat het budget verdubbelt, wat dan?",
         "Main pehle ek chhota model try karunga, phir LoRA.",
         "Jag skulle börja med en liten modell och mäta en baslinje.",
+        "Can we book a GPU for the weekend run?",
     ],
 )
 def test_ordinary_talk_with_the_words_of_the_new_rules_passes(message, scenarios, embedder):
