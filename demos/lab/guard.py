@@ -80,7 +80,9 @@ class GuardData:
     ordinary_examples: tuple[str, ...]
     assistant_speak: re.Pattern[str]
     markup: re.Pattern[str]
-    name_dismissals: str  # an alternation: words that, right before the character's name, dismiss it
+    name_dismissals: (
+        str  # an alternation: words that, right before the character's name, dismiss it
+    )
 
 
 def _alternation(patterns: Sequence[str]) -> re.Pattern[str]:
@@ -152,9 +154,7 @@ class EscapeDetector:
         # "Forget Jordan", "Vergiss Jordan", "you're not Sam any more": the character's own
         # name, dismissed (the words, in many languages, are data: `name_dismissals`).
         self._name_pattern = (
-            re.compile(rf"(?:{data.name_dismissals}){first}\b", re.IGNORECASE)
-            if first
-            else None
+            re.compile(rf"(?:{data.name_dismissals}){first}\b", re.IGNORECASE) if first else None
         )
         # The character's own name and job title, for rules such as "I'll be the CTO now".
         self._own: dict[str, re.Pattern[str]] = {}
