@@ -42,6 +42,13 @@ _REQUEST = re.compile(
     r"solve|recommend|suggest|describe|list|name|plan|help|tell|give|draft|compose)\b",
     re.IGNORECASE,
 )
+# A question about the learner's own next step ("Can I think out loud for a minute?", "Do I tick
+# the box for fp16?") asks nothing of the character: never judged as a request far from the card.
+_OWN_STEP = re.compile(
+    r"^\W*(hmm+,? |ok(ay)?,? |so,? |wait,? )?((do|can|could|may|should|shall|am|will|would|must) i|"
+    r"let me|is it (ok|okay|fine|alright) if i|mind if i)\b",
+    re.IGNORECASE,
+)
 ECHO_RUN = 7  # a reply repeating this many words in a row of the learner's message echoes it
 SECRET_MIN_CHARS = 8
 _SECRET_NAMES = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY|_KEY)$")
@@ -73,6 +80,9 @@ class GuardData:
     ordinary_examples: tuple[str, ...]
     assistant_speak: re.Pattern[str]
     markup: re.Pattern[str]
+    name_dismissals: (
+        str  # an alternation: words that, right before the character's name, dismiss it
+    )
 
 
 def _alternation(patterns: Sequence[str]) -> re.Pattern[str]:
@@ -101,6 +111,7 @@ def guard_data() -> GuardData:
         ordinary_examples=tuple(raw["ordinary_examples"]),
         assistant_speak=_alternation(raw["assistant_speak"]),
         markup=re.compile("|".join(f"(?:{p})" for p in raw["markup_patterns"]), re.MULTILINE),
+        name_dismissals="|".join(f"(?:{p})" for p in raw["name_dismissals"]),
     )
 
 
@@ -140,15 +151,10 @@ class EscapeDetector:
         ]
         self._card = [t for t in dict.fromkeys(ordinary) if looks_english(t)]
         first = re.escape(name.split()[0]) if name.strip() else None
-        # "Forget Jordan", "you're not Sam any more": the character's own name, dismissed.
+        # "Forget Jordan", "Vergiss Jordan", "you're not Sam any more": the character's own
+        # name, dismissed (the words, in many languages, are data: `name_dismissals`).
         self._name_pattern = (
-            re.compile(
-                rf"\b(forget|ignore|drop|stop being|quit being|you'?re not|you are not|no longer)"
-                rf"\s+(about\s+)?(playing\s+|being\s+)?{first}\b",
-                re.IGNORECASE,
-            )
-            if first
-            else None
+            re.compile(rf"(?:{data.name_dismissals}){first}\b", re.IGNORECASE) if first else None
         )
         # The character's own name and job title, for rules such as "I'll be the CTO now".
         self._own: dict[str, re.Pattern[str]] = {}
@@ -228,6 +234,7 @@ class EscapeDetector:
         return self.verdict(message).escape
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+|(?<=[。！？])|\n+")
 _CLAUSE_END = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；：])|\n+")
 _ENGLISH_WORDS = frozenset(
     "the you your what which is are and of to this that with for my it be do does how why can "
@@ -271,8 +278,17 @@ def _off_card_requests(text: str) -> list[str]:
     """The English clauses of ``text`` that ask for something, with enough words to judge."""
     if len(text.split()) < OFF_CARD_WORDS:
         return []
-    clauses = [c.strip() for c in _CLAUSE_END.split(text) if c and c.strip()]
-    return [c for c in clauses if len(c.split()) >= 4 and _REQUEST.search(c) and looks_english(c)]
+    # Whole sentences (not cut at ";" or ":"): "what would confuse you?" after "Imagine you're
+    # a learner using the demo;" asks about the demo, which only the whole sentence shows.
+    clauses = [c.strip() for c in _SENTENCE_END.split(text) if c and c.strip()]
+    return [
+        c
+        for c in clauses
+        if len(c.split()) >= 4
+        and _REQUEST.search(c)
+        and not _OWN_STEP.search(c)
+        and looks_english(c)
+    ]
 
 
 def _units(text: str) -> list[str]:
