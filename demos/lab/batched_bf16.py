@@ -13,6 +13,7 @@ without bf16 in hardware emulates it, several times slower than fp32: there, not
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 # Rows from which a linear layer multiplies in bf16. Measured faster than fp32 from one row
@@ -28,7 +29,9 @@ def cpu_has_bf16() -> bool:
     return any(getattr(torch.cpu, name, lambda: False)() for name in probes)
 
 
-def _layer_class() -> type:
+@lru_cache(maxsize=1)
+def layer_class() -> type:
+    """The :class:`BatchedBF16Linear` class (built on first use: torch is imported lazily)."""
     import torch
     import torch.nn.functional as F
 
@@ -58,17 +61,6 @@ def _layer_class() -> type:
             return f"in={self.in_features}, out={self.out_features}, bf16 from {self.min_rows} rows"
 
     return BatchedBF16Linear
-
-
-_CLASS: type | None = None
-
-
-def layer_class() -> type:
-    """The :class:`BatchedBF16Linear` class (built on first use: torch is imported lazily)."""
-    global _CLASS
-    if _CLASS is None:
-        _CLASS = _layer_class()
-    return _CLASS
 
 
 def use_bf16_for_batches(model: Any, min_rows: int = MIN_ROWS) -> int:

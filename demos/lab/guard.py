@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from demos import yaml_io
 from demos.lab.coverage import split_sentences
@@ -133,6 +134,14 @@ class EscapeDetector:
     one, only the wording is checked. ``ordinary`` adds in-scenario sentences (the card's rubric
     examples and facts) to the data's ordinary examples.
     """
+
+    @classmethod
+    def for_scenario(cls, scenario: Any, similarity: Similarity | None) -> EscapeDetector:
+        """The detector of one scenario card: its rubric examples and facts count as ordinary
+        talk, its character's name and role are the character's own."""
+        ordinary = [example for point in scenario.rubric for example in point.examples]
+        character = scenario.character
+        return cls(similarity, [*ordinary, *scenario.facts], character.name, character.role)
 
     def __init__(
         self,

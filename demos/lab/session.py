@@ -155,13 +155,7 @@ class LabEngine:
 
     def detector(self, scenario: Scenario) -> EscapeDetector:
         """The escape detector, with the card's own words counted as ordinary talk."""
-        ordinary = [example for point in scenario.rubric for example in point.examples]
-        return EscapeDetector(
-            self.embedder.similarity,
-            [*ordinary, *scenario.facts],
-            scenario.character.name,
-            scenario.character.role,
-        )
+        return EscapeDetector.for_scenario(scenario, self.embedder.similarity)
 
     # ------------------------------------------------------------------ sessions
 

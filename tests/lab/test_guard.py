@@ -75,10 +75,7 @@ def test_escape_and_false_deflection_rates_on_the_dev_set(scenarios, embedder):
     data = load("dev")
 
     def detector(message):
-        scenario = by_id[message["scenario"]]
-        ordinary = [e for p in scenario.rubric for e in p.examples] + list(scenario.facts)
-        character = scenario.character
-        return EscapeDetector(embedder.similarity, ordinary, character.name, character.role)
+        return EscapeDetector.for_scenario(by_id[message["scenario"]], embedder.similarity)
 
     caught = [detector(m).is_escape(m["text"]) for m in data["escapes"]]
     wrong = [detector(m).is_escape(m["text"]) for m in data["ordinary"]]
@@ -198,9 +195,7 @@ def test_a_reply_echoing_a_secret_is_never_shown(monkeypatch):
 )
 def test_a_lone_trigger_word_in_ordinary_talk_passes(message, scenarios, embedder):
     scenario = scenarios[1]
-    character = scenario.character
-    ordinary = [e for p in scenario.rubric for e in p.examples] + list(scenario.facts)
-    detector = EscapeDetector(embedder.similarity, ordinary, character.name, character.role)
+    detector = EscapeDetector.for_scenario(scenario, embedder.similarity)
     assert not detector.is_escape(message), detector.verdict(message)
 
 
@@ -253,17 +248,13 @@ def test_non_english_attempts_are_recognised_by_their_concepts(message, embedder
 )
 def test_short_replies_are_never_deflected(message, scenarios, embedder):
     for scenario in scenarios:
-        character = scenario.character
-        ordinary = [e for p in scenario.rubric for e in p.examples] + list(scenario.facts)
-        detector = EscapeDetector(embedder.similarity, ordinary, character.name, character.role)
+        detector = EscapeDetector.for_scenario(scenario, embedder.similarity)
         assert not detector.is_escape(message), (scenario.lesson_id, message)
 
 
 def test_a_request_far_from_the_card_is_another_topic(scenarios, embedder):
     scenario = next(s for s in scenarios if s.lesson_id == "free-compute")
-    character = scenario.character
-    ordinary = [e for p in scenario.rubric for e in p.examples] + list(scenario.facts)
-    detector = EscapeDetector(embedder.similarity, ordinary, character.name, character.role)
+    detector = EscapeDetector.for_scenario(scenario, embedder.similarity)
     verdict = detector.verdict("Which team won the basketball final last spring?")
     assert verdict.escape and verdict.reason == "off the card"
     # Far from the card too, but ordinary: a question to the character as a person.
@@ -396,9 +387,7 @@ def test_questions_about_the_grading_are_recognised_in_many_languages(message):
 )
 def test_requests_and_grading_words_on_the_scenario_pass(message, scenarios, embedder):
     for scenario in scenarios:
-        character = scenario.character
-        ordinary = [e for p in scenario.rubric for e in p.examples] + list(scenario.facts)
-        detector = EscapeDetector(embedder.similarity, ordinary, character.name, character.role)
+        detector = EscapeDetector.for_scenario(scenario, embedder.similarity)
         assert not detector.is_escape(message), (scenario.lesson_id, detector.verdict(message))
 
 
@@ -558,7 +547,5 @@ def test_hinglish_swedish_dutch_and_ukrainian_basics_are_recognised(message):
 )
 def test_ordinary_talk_with_the_words_of_the_new_rules_passes(message, scenarios, embedder):
     for scenario in scenarios:
-        character = scenario.character
-        ordinary = [e for p in scenario.rubric for e in p.examples] + list(scenario.facts)
-        detector = EscapeDetector(embedder.similarity, ordinary, character.name, character.role)
+        detector = EscapeDetector.for_scenario(scenario, embedder.similarity)
         assert not detector.is_escape(message), (scenario.lesson_id, detector.verdict(message))
