@@ -249,34 +249,58 @@ def run_concurrent(backend, scenarios, count: int, turns: int, max_new_tokens: i
 
 
 def concurrent_table(args, backend, scenarios) -> list[str]:
+    """One row per N. With ``--rounds R`` the sequence of N is run R times in turn (1, 4, 8, 1,
+    4, 8, ...), so each N=8 run has an N=1 run minutes away: on a shared machine whose speed
+    drifts by a third within minutes, the ratio of neighbouring runs is steadier than the ratio
+    of two runs far apart. Replies are pooled over the rounds; the aggregate is the median of
+    the rounds' aggregates (with their range) and the ratio the median of the rounds' ratios."""
     import torch
 
-    rows = []
-    base_rate = None
-    summary = {}
     batcher = backend._batcher
-    for count in args.concurrent:
-        run_concurrent(backend, scenarios, min(count, 2), 1, 8, args.temperature)  # warm-up
-        before = dict(batcher.stats)
-        results, wall = run_concurrent(
-            backend, scenarios, count, args.turns, args.max_new_tokens, args.temperature
-        )
-        steps = batcher.stats["decode_steps"] - before["decode_steps"]
-        rows_per_step = (batcher.stats["rows_decoded"] - before["rows_decoded"]) / max(steps, 1)
+    runs: dict[int, list[dict]] = {count: [] for count in args.concurrent}
+    for round_index in range(args.rounds):
+        for count in args.concurrent:
+            run_concurrent(backend, scenarios, min(count, 2), 1, 8, args.temperature)  # warm-up
+            before = dict(batcher.stats)
+            results, wall = run_concurrent(
+                backend, scenarios, count, args.turns, args.max_new_tokens, args.temperature
+            )
+            steps = batcher.stats["decode_steps"] - before["decode_steps"]
+            total = sum(r["tokens"] for r in results)
+            runs[count].append(
+                {
+                    "results": results,
+                    "wall": wall,
+                    "aggregate": total / wall,
+                    "rows_decoded": batcher.stats["rows_decoded"] - before["rows_decoded"],
+                    "steps": steps,
+                }
+            )
+            print(
+                f"round {round_index + 1}: {count} conversations, {total / wall:.1f} tokens/s "
+                f"aggregate, wall {wall:.1f} s",
+                flush=True,
+            )
+    rows = []
+    for count, done in runs.items():
+        results = [r for run in done for r in run["results"]]
         firsts = [r["first_s"] for r in results]
         rates = [
             (r["tokens"] - 1) / r["after_first_s"]
             for r in results
             if r["tokens"] > 1 and r["after_first_s"] > 0
         ]
+        aggregates = [run["aggregate"] for run in done]
+        spread = f" ({min(aggregates):.1f}-{max(aggregates):.1f})" if len(aggregates) > 1 else ""
+        rows_per_step = sum(run["rows_decoded"] for run in done) / max(
+            sum(run["steps"] for run in done), 1
+        )
         total = sum(r["tokens"] for r in results)
-        aggregate = total / wall
-        base_rate = base_rate or (aggregate if count == 1 else None)
-        summary[count] = (aggregate, percentile(firsts, 50))
         rows.append(
             f"| {count} | {len(results)} | {percentile(firsts, 50):.2f} | "
             f"{percentile(firsts, 95):.2f} | {statistics.median(rates) if rates else float('nan'):.1f} | "
-            f"{aggregate:.1f} | {total / len(results):.0f} | {rows_per_step:.1f} | {wall:.1f} |"
+            f"{statistics.median(aggregates):.1f}{spread} | {total / len(results):.0f} | "
+            f"{rows_per_step:.1f} | {statistics.median(run['wall'] for run in done):.1f} |"
         )
         print(rows[-1], flush=True)
     model = backend._model
@@ -291,7 +315,8 @@ def concurrent_table(args, backend, scenarios) -> list[str]:
         f"Lab local backend, conversations at once: {name} ({dtype}) on {device} ({where}); "
         f"torch {torch.__version__}, transformers {__import__('transformers').__version__}; "
         f"load {args.load_s:.1f} s; batch size {batcher.max_batch}, queue limit "
-        f"{batcher.max_waiting}; each learner opens a scenario (read ahead into the prefix "
+        f"{batcher.max_waiting}; {args.rounds} round{'s' if args.rounds > 1 else ''} of "
+        f"{', '.join(map(str, args.concurrent))} conversations; each learner opens a scenario (read ahead into the prefix "
         f"cache) and sends {args.turns} messages, all first messages at the same moment, each "
         f"next one as soon as its reply is done; replies up to {args.max_new_tokens} new "
         f"tokens, sampling at {args.temperature}.",
@@ -302,14 +327,20 @@ def concurrent_table(args, backend, scenarios) -> list[str]:
         "|---|---|---|---|---|---|---|---|---|",
         *rows,
     ]
-    if base_rate and len(summary) > 1:
+    if 1 in runs and len(runs) > 1:
         lines.append("")
-        for count, (aggregate, p50) in summary.items():
-            if count != 1:
-                lines.append(
-                    f"- {count} conversations: aggregate {aggregate / base_rate:.2f}x the "
-                    f"single conversation's, first token p50 {p50:.2f} s."
-                )
+        for count, done in runs.items():
+            if count == 1:
+                continue
+            ratios = [run["aggregate"] / alone["aggregate"] for run, alone in zip(done, runs[1])]
+            each = ", ".join(f"{r:.2f}x" for r in ratios)
+            firsts = [r["first_s"] for run in done for r in run["results"]]
+            lines.append(
+                f"- {count} conversations: aggregate {statistics.median(ratios):.2f}x the "
+                f"single conversation's (median of {len(ratios)} round"
+                f"{'s' if len(ratios) > 1 else ''}: {each}), first token p50 "
+                f"{percentile(firsts, 50):.2f} s."
+            )
     return lines
 
 
@@ -477,6 +508,13 @@ def main() -> None:
         "--concurrent", type=int, nargs="+", metavar="N", help="conversations at once, e.g. 1 4 8"
     )
     parser.add_argument("--turns", type=int, default=3, help="messages per learner (--concurrent)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="(--concurrent) run the whole sequence of N this many times in turn; the table "
+        "pools the rounds and the ratio to N=1 is the median of neighbouring runs' ratios",
+    )
     parser.add_argument("--batch-size", type=int, help="LAB_BATCH_SIZE (default: the lab's)")
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument(

@@ -261,9 +261,21 @@ class PrefixCache:
         return cache, best_len
 
     def store(self, ids: list[int], cache: Any) -> None:
-        """Remember ``cache`` (holding exactly ``ids``), evicting the least recently used."""
+        """Remember ``cache`` (holding exactly ``ids``), evicting the least recently used.
+
+        An entry whose tokens begin the new one is dropped: any prompt it would serve, the new
+        one serves at least as well (a conversation's read-ahead and each reply's prompt begin
+        with the one before). With eight conversations at once, keeping those earlier stages
+        filled the default 16,384 tokens and pushed out caches that were still needed."""
         key = tuple(ids)
         with self._lock:
+            covered = [
+                other
+                for other in self._entries
+                if len(other) < len(key) and key[: len(other)] == other
+            ]
+            for other in covered:
+                del self._entries[other]
             self._entries[key] = cache
             self._entries.move_to_end(key)
             while self._entries and sum(map(len, self._entries)) > self.max_tokens:

@@ -53,8 +53,13 @@ def layer_class() -> type:
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             if x.numel() >= self.min_rows * x.shape[-1]:
-                out = F.linear(x.to(torch.bfloat16), self.weight_bf16, self.bias_bf16)
-                return out.to(x.dtype)
+                # As rows of a 2-D matrix: a 3-D bf16 input whose first dimension has a large
+                # stride (the last position sliced out of a prompt, as for the model's head
+                # after reading a prompt) sends torch.matmul down a batched path that copies
+                # the whole transposed weight first: 95 ms instead of 6 for SmolLM2's head.
+                rows = x.reshape(-1, x.shape[-1]).to(torch.bfloat16)
+                out = F.linear(rows, self.weight_bf16, self.bias_bf16)
+                return out.to(x.dtype).view(*x.shape[:-1], self.out_features)
             return F.linear(x, self.weight, self.bias)
 
         def extra_repr(self) -> str:

@@ -52,6 +52,30 @@ def test_rows_below_the_threshold_are_exact_fp32_and_above_it_bf16(rows, min_row
         assert torch.allclose(out, exact, atol=0.05, rtol=0.02)
 
 
+@pytest.mark.parametrize("batch", [1, 3])
+def test_the_last_position_of_a_prompt_is_multiplied_as_rows_not_as_a_batch(batch):
+    """The model's head after reading a prompt gets the last position sliced out of it (a 3-D
+    input whose first stride is the whole prompt). torch.matmul sends such a bf16 input down a
+    batched path that first copies the whole transposed weight (95 ms instead of 6 for SmolLM2's
+    head on this CPU); the layer multiplies it as a 2-D matrix of rows instead."""
+    import torch
+    import torch.nn.functional as F
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(64, 300, bias=False)
+    layer = batched_bf16.layer_class()(linear)
+    hidden = torch.randn(batch, 40, 64)
+    last = hidden[:, -1:, :]
+    with torch.inference_mode(), profile(activities=[ProfilerActivity.CPU]) as trace:
+        out = layer(last)
+    ops = {event.name for event in trace.events()}
+    assert "aten::bmm" not in ops and "aten::clone" not in ops
+    expected = F.linear(last.reshape(batch, 64).bfloat16(), linear.weight.bfloat16()).float()
+    assert out.shape == (batch, 1, 300) and out.dtype == torch.float32
+    assert torch.equal(out.reshape(batch, 300), expected)
+
+
 def test_every_fp32_linear_is_replaced_once_and_tied_weights_stay_tied():
     import torch
 

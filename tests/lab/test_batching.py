@@ -359,3 +359,36 @@ def test_a_gpu_batcher_turns_cudnn_attention_off(monkeypatch, device):
         assert built[0]["max_batch"] == (32 if device.startswith("cuda") else 8)
     finally:
         torch.backends.cuda.enable_cudnn_sdp(before)
+
+
+class _FakeCache:
+    """Stands in for a key/value cache in the prefix store: a length that can be cropped."""
+
+    def __init__(self, length: int):
+        self.length = length
+
+    def get_seq_length(self) -> int:
+        return self.length
+
+    def crop(self, count: int) -> None:
+        self.length += count  # a negative count removes tokens, as DynamicCache.crop does
+
+
+def test_the_prefix_cache_drops_an_entry_the_next_one_extends_and_keeps_the_others():
+    """A conversation's read-ahead and each reply's prompt begin with the previous stage; the
+    earlier stage is dropped when the later one is stored (it serves every prompt the earlier
+    one did), so the store's room goes to other conversations instead."""
+    store = backends.PrefixCache(max_tokens=50)
+    other = list(range(100, 115))  # another conversation, 15 tokens
+    first = list(range(20))  # a conversation's first stage
+    later = first + list(range(20, 30))  # the same conversation, one reply on
+    for ids in (other, first, later):
+        store.store(ids, _FakeCache(len(ids)))
+    assert sorted(map(len, store._entries)) == [15, 30]  # 45 tokens: room for both
+    cache, reused = store.lookup([*other, 999])
+    assert reused == 15 and cache.get_seq_length() == 15  # the other conversation still served
+    cache, reused = store.lookup([*first, 7, 7])  # the earlier stage's prompt: served by the later
+    assert reused == 20 and cache.get_seq_length() == 20
+    diverging = first[:10] + [500, 501, 502]  # shares a beginning, does not extend: both stay
+    store.store(diverging, _FakeCache(len(diverging)))
+    assert len(later) in map(len, store._entries) and len(diverging) in map(len, store._entries)
