@@ -102,16 +102,16 @@ class Endpoints:
         self.info = info
         self.positional = positional
         loop = dict(zip(SETTING_NAMES, setting_values(LoopConfig(steps=steps)), strict=True))
-        scenario = self._first_choice("lab_start", "scenario_id")
+        scenario = self._first_choice("lab_start", "scenario")
         self.arguments = {
             "estimate": {**asdict(FRIEND_SCENARIO), "parameters": ""},
             "training_loop_script": loop,
             "training_loop_run": loop,
             "training_loop_autograd": {"key": "square", "first": 1.0, "second": 2.0},
             "advice_classify": {"post": POST},
-            "lab_start": {"scenario_id": scenario},
-            "lab_send": {"text": LAB_MESSAGE, "scenario_id": scenario},
-            "lab_preview": {"draft": LAB_MESSAGE, "scenario_id": scenario},
+            "lab_start": {"scenario": scenario},
+            "lab_send": {"message": LAB_MESSAGE, "scenario": scenario},
+            "lab_preview": {"draft": LAB_MESSAGE, "scenario": scenario},
         }
 
     def _first_choice(self, endpoint: str, parameter: str):
@@ -125,9 +125,12 @@ class Endpoints:
         known = {
             p["parameter_name"] for p in self.info["named_endpoints"]["/" + name]["parameters"]
         }
-        return self.positional(
-            self.info, name, {k: v for k, v in self.arguments[name].items() if k in known}
-        )
+        unknown = set(self.arguments[name]) - known
+        if unknown:  # the API changed: say so rather than send calls that cannot succeed
+            raise SystemExit(
+                f"/{name} has no parameter {sorted(unknown)}; it takes {sorted(known)}"
+            )
+        return self.positional(self.info, name, self.arguments[name])
 
 
 class Tally:
