@@ -238,13 +238,15 @@ def is_question(text: str) -> bool:
     )
 
 
-def _fresh(options: Sequence[str], said: Sequence[str], turn: int) -> str:
-    """The first option not yet said in the conversation; when all were, one by turn number."""
-    spoken = " ".join(said)
-    for option in options:
-        if option.split("{")[0].strip() not in spoken:
-            return option
-    return options[turn % len(options)]
+def _fresh(options: Sequence[str], said: Sequence[str]) -> str:
+    """The first option not yet said in the conversation; when all were, the one said longest
+    ago, so the character never says the same line twice running while it has another."""
+
+    def last_said(option: str) -> int:
+        start = option.split("{")[0].strip()
+        return max((i for i, line in enumerate(said) if start in line), default=-1)
+
+    return min(options, key=last_said)
 
 
 def _fill(line: str, press: str, fact: str) -> str:
@@ -272,15 +274,14 @@ def choose_move(
     """The character's next move. ``said``: the character's earlier lines (to avoid repeats)."""
     script = script_for(scenario)
     name = scenario.character.name
-    n = len(said)
     # Pressed in the card's order: the conversation then follows the argument the card lays out.
     order = [point.id for point in scenario.rubric if point.id in turn.uncovered]
     next_id = order[0] if order else ""
     press_point = script.point(next_id) if next_id else None
-    press = _fresh(press_point.press, said, n) if press_point else ""
+    press = _fresh(press_point.press, said) if press_point else ""
 
     if turn.escape:
-        line = _fill(_fresh(script.deflect, said, n), press or _fresh(script.closing, said, n), "")
+        line = _fill(_fresh(script.deflect, said), press or _fresh(script.closing, said), "")
         return Move("deflect", "", line, "", next_id)
 
     if is_question(turn.text):
@@ -297,7 +298,7 @@ def choose_move(
                 reveal.fact,
             )
         if not turn.newly_covered:
-            line = _fill(_fresh(script.turn_back, said, n), press or "", "")
+            line = _fill(_fresh(script.turn_back, said), press or "", "")
             return Move(
                 "turn-back",
                 "",
@@ -309,14 +310,14 @@ def choose_move(
     if not turn.uncovered:
         lead = ""
         if turn.newly_covered:
-            lead = _fresh(script.point(turn.newly_covered[0]).acknowledge, said, n)
-        closing = _fresh(script.closing, said, n)
+            lead = _fresh(script.point(turn.newly_covered[0]).acknowledge, said)
+        closing = _fresh(script.closing, said)
         return Move(
             "close", lead, closing, f"Say you are convinced enough to decide, as {name} would.", ""
         )
 
     if turn.newly_covered:
-        lead = _fresh(script.point(turn.newly_covered[0]).acknowledge, said, n)
+        lead = _fresh(script.point(turn.newly_covered[0]).acknowledge, said)
         return Move(
             "acknowledge",
             lead,
@@ -328,7 +329,7 @@ def choose_move(
 
     low = turn.text.lower()
     if any(word in low for word in script.buzzwords):
-        line = _fill(_fresh(script.buzzword_pushback, said, n), press, "")
+        line = _fill(_fresh(script.buzzword_pushback, said), press, "")
         return Move(
             "pushback",
             "",
@@ -339,8 +340,8 @@ def choose_move(
     if not turn.has_specifics:
         # A vague message about a point already touched: ask for specifics on that point.
         target = script.point(turn.improved[0]) if turn.improved else press_point
-        lead = _fresh(script.pushback, said, n)
-        main = _fresh(target.press, said, n) if target is not None else ""
+        lead = _fresh(script.pushback, said)
+        main = _fresh(target.press, said) if target is not None else ""
         if main and main in lead:
             main = ""
         return Move(

@@ -104,6 +104,29 @@ def test_lines_are_not_repeated_while_fresh_ones_remain(scenarios):
         said.append(move.line)
 
 
+@pytest.mark.parametrize("lesson_id", sorted(KNOWN))
+def test_once_every_line_was_said_the_character_still_never_repeats_its_last_one(
+    scenarios, lesson_id
+):
+    """A long conversation that keeps avoiding one point: the character presses it turn after
+    turn, and even after every press line of that point was said, the next line is never the
+    one it has just said (it takes the one said longest ago)."""
+    scenario = by_id(scenarios, lesson_id)
+    script = script_for(scenario)
+    first = scenario.rubric[0].id
+    presses = script.point(first).press
+    said: list[str] = [scenario.opening]  # the character's lines so far, its opening first
+    for index in range(3 * len(presses) + 2):
+        facts = turn(scenario, f"We could use {index + 2} GPUs.", uncovered=[first])
+        move = choose_move(scenario, facts, said)
+        line = " ".join(part for part in (move.lead, move.line) if part)
+        assert line != said[-1], (index, line)
+        pressed = [p for p in presses if p in line]
+        assert not pressed or pressed[0] not in said[-1], (index, line)
+        said.append(line)
+    assert all(any(p in line for line in said) for p in presses)  # every press line was used
+
+
 def test_when_everything_is_covered_the_character_closes(scenarios):
     scenario = by_id(scenarios, "free-compute")
     last = scenario.rubric[-1].id
