@@ -417,9 +417,9 @@ def _about(
 
 def _touches(row: Sequence[float], index: int, unit: str, touch: Terms | None) -> bool:
     """Whether a unit touches point ``index`` (partial credit): it uses the card's words for
-    the idea (``touch:``) and is not wholly elsewhere (:data:`TOUCH_AT`); or, in other words,
-    it is close in meaning (:data:`MEANING_AT`) with no other point clearly nearer (a sentence
-    about the platform is not, by the way, about paying)."""
+    the idea (``touch:``) and is not wholly elsewhere (:data:`TOUCH_AT`); or, when
+    :data:`MEANING_AT` is at most 1 (it is not: closeness alone proved no signal on the
+    outside-authored rounds), it is that close in meaning with no other point clearly nearer."""
     score = row[index]
     if touch is not None and touch.found_in(unit) and score >= TOUCH_AT:
         return True

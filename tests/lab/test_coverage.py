@@ -359,6 +359,44 @@ def test_a_heldout_folder_may_be_empty_or_hold_one_round(
     assert any("no rubric point no-such-point" in m for m in result["misses"])
 
 
+def test_loro_reports_each_outside_round_and_the_probes_apart(
+    tmp_path, monkeypatch, scenarios, embedder
+):
+    """bench/lab_quality.py --loro: one row per outside-authored round (round*-reviewed), with
+    the fitted threshold picked by the other rounds only; the engineers' probes on a line of
+    their own, never in the rounds' mean."""
+    from types import SimpleNamespace
+
+    import bench.lab_quality as bench
+
+    dev = tmp_path / "dev"
+    dev.mkdir()
+
+    def write(name: str, message: str, expected: str) -> None:
+        item = {
+            "scenario": "hugging-face",
+            "name": name,
+            "kind": "weak",
+            "messages": [message],
+            "expected": {"cost-arithmetic": expected},
+        }
+        (dev / f"{name}.yaml").write_text(yaml.safe_dump({"transcripts": [item]}))
+
+    # "cost" is a touch word at low closeness: partial at TOUCH_AT 0, missing at 0.9
+    write("round1-reviewed", "Hosting it might get expensive for us.", "partial")
+    write("round2-reviewed", "We should keep the hosting cheap.", "missing")
+    write("judge-probe-1", "I have no idea.", "missing")
+    monkeypatch.setattr(bench, "JUDGED", tmp_path)
+    monkeypatch.setattr(bench, "FITTED_GRID", {"TOUCH_AT": (0.0, 0.9), "MEANING_AT": (1.01,)})
+    engine = SimpleNamespace(scenario=lambda sid: by_id(scenarios, sid), embedder=embedder)
+    table = "\n".join(bench.loro_report(engine))
+    rows = {line.split("|")[1].strip(): line for line in table.splitlines() if "reviewed" in line}
+    # each round is scored with the threshold the *other* round prefers: both wrong
+    assert "0.9, 1.01 | 0/1" in rows["round1-reviewed"]
+    assert "0.0, 1.01 | 0/1" in rows["round2-reviewed"]
+    assert "judge-probe-1 1/1" in table and "judge-probe-1" not in "".join(rows.values())
+
+
 def test_a_point_earned_by_one_clause_quotes_the_whole_sentence(scenarios, embedder):
     """Clauses are scored on their own, but the debrief quotes what the learner wrote: the
     whole sentence, never a fragment that starts mid-thought."""
