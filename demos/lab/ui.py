@@ -145,7 +145,7 @@ def chat_messages(session: LabSession, waiting: str = "") -> list[dict[str, str]
 
 def _learner_error(exc: Exception) -> gr.Error:
     if isinstance(exc, (LabError, LabConfigError)):
-        return logs.refused(html.escape(str(exc)))
+        return logs.refused(html.escape(str(exc), quote=False))
     # Only the class name is logged: an exception's text could carry a URL or a header.
     log.error("lab: unexpected %s", type(exc).__name__)
     return gr.Error(

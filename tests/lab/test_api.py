@@ -123,6 +123,18 @@ def test_bad_input_gets_a_clean_error(lab_app, scenarios):
         assert any(word in str(caught.value) for word in ("scenario", "role", "Write a message")), (
             caught.value
         )
+    # The error reads as plain text for an API caller (quotes as quotes), while markup a caller
+    # sent, echoed in the message, stays inert for the page's notice.
+    with pytest.raises(Exception) as caught:
+        client.predict(
+            "hello",
+            scenarios[0].lesson_id,
+            [{"role": "<b>boss</b>", "content": "x"}],
+            api_name="/lab_send",
+        )
+    text = str(caught.value)
+    assert "role '&lt;b&gt;boss&lt;/b&gt;'" in text and "<b>" not in text, text
+    assert "&#x27;" not in text
 
 
 def test_two_conversations_never_see_each_other(lab_app, scenarios):
