@@ -156,7 +156,8 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
     by_kind = defaultdict(lambda: [0, 0])
     by_file = defaultdict(lambda: [0, 0, 0])  # same verdict, same covered-or-not, points
     seconds = 0.0
-    for item in judged_transcripts(part):
+    items = judged_transcripts(part)
+    for item in items:
         scenario = engine.scenario(item["scenario"])
         started = time.perf_counter()
         coverage = score_by_embeddings(scenario, item["messages"], engine.embedder)
@@ -182,12 +183,11 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
                     f"{item['scenario']}/{item['name']}: {point_id} expected "
                     f"{expected}, got {got[point_id]}"
                 )
-    transcripts = len(judged_transcripts(part))
     return {
         "exact": exact,
         "binary": binary,
         "points": total,
-        "transcripts": transcripts,
+        "transcripts": len(items),
         "by_kind": dict(by_kind),
         "by_file": dict(by_file),
         "seconds": seconds,
@@ -235,6 +235,16 @@ def _verdicts(engine: LabEngine, items: list[dict], settings: dict[str, float]) 
             setattr(coverage, name, value)
 
 
+def _by_file(verdicts: list[tuple]) -> dict[str, list[int]]:
+    """Per file: [same verdict, same covered-or-not, points], from :func:`_verdicts`."""
+    tally = defaultdict(lambda: [0, 0, 0])
+    for file, same, binary in verdicts:
+        tally[file][0] += same
+        tally[file][1] += binary
+        tally[file][2] += 1
+    return tally
+
+
 def loro_report(engine: LabEngine) -> list[str]:
     """Leave-one-round-out: for each outside-authored round, the judge's agreement with the
     fitted choices (:data:`FITTED_GRID`) picked by the mean per-round exact agreement over the
@@ -252,11 +262,7 @@ def loro_report(engine: LabEngine) -> list[str]:
         grid.append(shipped)
     per = {}  # (setting index, round) -> (exact, binary, points)
     for k, settings in enumerate(grid):
-        tally = defaultdict(lambda: [0, 0, 0])
-        for file, same, binary in _verdicts(engine, outside, settings):
-            tally[file][0] += same
-            tally[file][1] += binary
-            tally[file][2] += 1
+        tally = _by_file(_verdicts(engine, outside, settings))
         for file in rounds:
             per[k, file] = tuple(tally[file])
 
@@ -299,11 +305,7 @@ def loro_report(engine: LabEngine) -> list[str]:
         f"| {mean(ship_exact)} | {mean(ship_binary)} |"
     )
     probes = [i for i in items if i["file"] not in rounds]
-    tally = defaultdict(lambda: [0, 0, 0])
-    for file, same, binary in _verdicts(engine, probes, shipped):
-        tally[file][0] += same
-        tally[file][1] += binary
-        tally[file][2] += 1
+    tally = _by_file(_verdicts(engine, probes, shipped))
     e = sum(t[0] for t in tally.values())
     b = sum(t[1] for t in tally.values())
     n = sum(t[2] for t in tally.values())

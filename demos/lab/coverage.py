@@ -153,6 +153,8 @@ def _scored_units(
             own = card_words_removed(sentence, card)
             echo = len(words(own)) < COPIED_SHARE * len(words(sentence))
             bare = not has_specifics(sentence)
+            # a specific of the learner's own, not a figure the card gave ("inside the $200")
+            own_specific = has_specifics(without_card_numbers(own, card))
             # without a "Q:" or "Slide 2:" label; a heading ("Slide 2: Migration cost.") or a
             # one-word sentence says nothing
             # (a Markdown heading's marks are not words: "## Demo" is one word)
@@ -165,12 +167,12 @@ def _scored_units(
                 or (bare and sentence.rstrip().endswith(":"))  # announces what follows
                 or (bare and len(content) < (3 if len(content) < len(sentence.split()) else 2))
                 # one word that is only the card's own figure ("$200.") says nothing new
-                or (len(content) < 2 and not has_specifics(without_card_numbers(own, card)))
+                or (len(content) < 2 and not own_specific)
                 # forms that echo instead of answering (data/evidence.yaml: echo_forms)
                 or is_hard_claim(sentence)
                 or is_keyword_string(sentence)
                 or is_number_string(sentence)
-                or (is_headline(sentence) and not has_specifics(without_card_numbers(own, card)))
+                or (is_headline(sentence) and not own_specific)
             )
             if not (restated or echo or empty) and reads_back_facts(
                 sentence, scenario.facts, facts
@@ -421,7 +423,7 @@ def _touches(row: Sequence[float], index: int, unit: str, touch: Terms | None) -
     :data:`MEANING_AT` is at most 1 (it is not: closeness alone proved no signal on the
     outside-authored rounds), it is that close in meaning with no other point clearly nearer."""
     score = row[index]
-    if touch is not None and touch.found_in(unit) and score >= TOUCH_AT:
+    if _touch_in(touch, unit) and score >= TOUCH_AT:
         return True
     return score >= MEANING_AT and score >= max(row) - MEANING_MARGIN
 

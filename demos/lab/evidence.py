@@ -450,6 +450,10 @@ def echo_forms() -> EchoForms:
     )
 
 
+# figures worked out ("50,000 / 16 = 3,125 steps") are arithmetic, not a string of terms
+_ARITHMETIC = re.compile(r"\d\s*[=/×*+x]\s*\d|[=×]")
+
+
 _NUMBER = re.compile(r"^[$€£]?\d[\d.,]*[a-z%]{0,3}$", re.IGNORECASE)
 _DIGITS = {
     "one": "1",
@@ -483,10 +487,6 @@ def is_keyword_string(sentence: str) -> bool:
     if len(tokens) < spec.keyword_min_words:
         return False
     return sum(t in spec.function_words for t in tokens) <= spec.keyword_max_function
-
-
-# figures worked out ("50,000 / 16 = 3,125 steps") are arithmetic, not a string of terms
-_ARITHMETIC = re.compile(r"\d\s*[=/×*+x]\s*\d|[=×]")
 
 
 def is_number_string(sentence: str) -> bool:

@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from demos import yaml_io
+from demos.course import Scenario
 from demos.lab.coverage import split_sentences
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -81,9 +81,8 @@ class GuardData:
     ordinary_examples: tuple[str, ...]
     assistant_speak: re.Pattern[str]
     markup: re.Pattern[str]
-    name_dismissals: (
-        str  # an alternation: words that, right before the character's name, dismiss it
-    )
+    # an alternation: words that, right before the character's name, dismiss it
+    name_dismissals: str
 
 
 def _alternation(patterns: Sequence[str]) -> re.Pattern[str]:
@@ -136,7 +135,7 @@ class EscapeDetector:
     """
 
     @classmethod
-    def for_scenario(cls, scenario: Any, similarity: Similarity | None) -> EscapeDetector:
+    def for_scenario(cls, scenario: Scenario, similarity: Similarity | None) -> EscapeDetector:
         """The detector of one scenario card: its rubric examples and facts count as ordinary
         talk, its character's name and role are the character's own."""
         ordinary = [example for point in scenario.rubric for example in point.examples]

@@ -271,6 +271,13 @@ def by_id(scenarios, scenario_id):
         ("free-compute", "GPU hours? Memory? Checkpoints? Paying?"),
         ("hugging-face", "It's important to measure quality. Choose the right model wisely."),
         ("pytorch", "A modern, scalable, industry standard framework is the best practice."),
+        # the card's words for several points in one sentence, no specific: a checklist
+        (
+            "free-compute",
+            "We'll look at how long it runs, the memory on the card, Kaggle and saving progress.",
+        ),
+        # Markdown headings with nothing under them
+        ("idea-to-demo", "## Demo\n## Baseline\n## Risks"),
     ],
 )
 def test_words_without_content_earn_nothing(scenarios, embedder, scenario_id, message):
@@ -567,25 +574,6 @@ def test_facts_cited_for_a_claim_of_ones_own_keep_their_credit(scenarios, embedd
         embedder,
     )
     assert headline.status("cost-arithmetic") == "covered"
-
-
-@pytest.mark.parametrize(
-    "scenario_id, message",
-    [
-        # the card's words for several points in one sentence, no specific: a checklist
-        (
-            "free-compute",
-            "We'll look at how long it runs, the memory on the card, Kaggle and saving progress.",
-        ),
-        # Markdown headings with nothing under them
-        ("idea-to-demo", "## Demo\n## Baseline\n## Risks"),
-    ],
-)
-def test_checklists_and_headings_earn_nothing(scenarios, embedder, scenario_id, message):
-    coverage = score_by_embeddings(by_id(scenarios, scenario_id), [message], embedder)
-    assert {p.status for p in coverage.points} == {"missing"}, [
-        (p.id, p.status) for p in coverage.points
-    ]
 
 
 def test_the_cards_own_figure_alone_earns_nothing(scenarios, embedder):
