@@ -50,7 +50,7 @@ import yaml  # noqa: E402
 
 from demos.course import load_course  # noqa: E402
 from demos.lab.config import load_config  # noqa: E402
-from demos.lab.coverage import score_by_embeddings  # noqa: E402
+from demos.lab.coverage import debrief_verdict, score_by_embeddings  # noqa: E402
 from demos.lab.session import LabEngine  # noqa: E402
 
 GUARD_DATA = ROOT / "tests" / "lab" / "data" / "guard"
@@ -151,7 +151,7 @@ def guard_rates(engine: LabEngine, data: dict) -> dict:
 
 
 def judge_agreement(engine: LabEngine, part: str) -> dict:
-    exact = binary = total = 0
+    exact = binary = total = sentence_exact = 0
     misses = []
     by_kind = defaultdict(lambda: [0, 0])
     by_file = defaultdict(lambda: [0, 0, 0])  # same verdict, same covered-or-not, points
@@ -162,7 +162,8 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
         started = time.perf_counter()
         coverage = score_by_embeddings(scenario, item["messages"], engine.embedder)
         seconds += time.perf_counter() - started
-        got = {p.id: p.status for p in coverage.points}
+        sentence_level = {p.id: p.status for p in coverage.points}
+        got = {p.id: p.status for p in debrief_verdict(coverage).points}
         for point_id, expected in item["expected"].items():
             total += 1
             tally = by_file[item["file"]]
@@ -173,6 +174,7 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
                 continue
             same = got[point_id] == expected
             exact += same
+            sentence_exact += sentence_level[point_id] == expected
             binary += (got[point_id] == "covered") == (expected == "covered")
             tally[0] += same
             tally[1] += (got[point_id] == "covered") == (expected == "covered")
@@ -184,7 +186,8 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
                     f"{expected}, got {got[point_id]}"
                 )
     return {
-        "exact": exact,
+        "exact": exact,  # the debrief's verdict (what the learner is shown)
+        "sentence_exact": sentence_exact,  # the sentence-level verdict (the live meter's)
         "binary": binary,
         "points": total,
         "transcripts": len(items),
@@ -216,8 +219,10 @@ def _verdicts(engine: LabEngine, items: list[dict], settings: dict[str, float]) 
             setattr(coverage, name, value)
         out = []
         for item in items:
-            got = score_by_embeddings(
-                engine.scenario(item["scenario"]), item["messages"], engine.embedder
+            got = debrief_verdict(
+                score_by_embeddings(
+                    engine.scenario(item["scenario"]), item["messages"], engine.embedder
+                )
             )
             statuses = {p.id: p.status for p in got.points}
             for point_id, expected in item["expected"].items():
@@ -429,19 +434,22 @@ def main() -> int:
     lines += [
         "## The debrief judges fairly (offline judge vs hand labels)",
         "",
-        "| set | transcripts | points | same verdict (covered / partial / missing) | same covered-or-not |",
-        "|---|---|---|---|---|",
+        "| set | transcripts | points | the debrief: same verdict (covered / partial / missing) | same covered-or-not | before the thin-conversation rule (the meter's verdict) |",
+        "|---|---|---|---|---|---|",
     ]
     for part in parts:
         j = judge[part]
         if not j["transcripts"]:
             name = "held-out" if part == "heldout" else part
-            lines.append(f"| {part} | 0 | 0 | no {name} transcripts (judged/{part}/ is empty) | |")
+            lines.append(
+                f"| {part} | 0 | 0 | no {name} transcripts (judged/{part}/ is empty) | | |"
+            )
             continue
         lines.append(
             f"| {part} | {j['transcripts']} | {j['points']} | "
             f"{j['exact']}/{j['points']} = **{pct(j['exact'], j['points'])}** | "
-            f"{pct(j['binary'], j['points'])} |"
+            f"{pct(j['binary'], j['points'])} | "
+            f"{j['sentence_exact']}/{j['points']} = {pct(j['sentence_exact'], j['points'])} |"
         )
     lines += [
         "",
@@ -472,7 +480,7 @@ def main() -> int:
                 coverage = score_by_embeddings(
                     engine.scenario(item["scenario"]), item["messages"], engine.embedder
                 )
-                gaming_scores.append(coverage.covered)
+                gaming_scores.append(debrief_verdict(coverage).covered)
     lines += [
         f"Gaming transcripts (pasted rubric, agendas, buzzwords): at most "
         f"{max(gaming_scores)} point(s) covered in any of {len(gaming_scores)}.",

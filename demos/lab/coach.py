@@ -71,12 +71,15 @@ def offline_improvement(scenario: Scenario, point: PointCoverage) -> str:
     script = script_for(scenario).point(point.id)
     first = script.evidence[0] if script.evidence else None
     fields = {
+        "found": point.evidence,
         "fact": script.fact.rstrip("."),
         "advice": script.advice,
         "says": first.says if first else "concrete detail",
         "example": first.example if first else "",
     }
-    if point.status == "covered":
+    if point.thin:  # stepped down: the conversation was specific on one point at most
+        key = "thin_specific" if point.evidence else "thin_touched"
+    elif point.status == "covered":
         key = "covered"
     elif point.status == "partial":
         key = "partial_no_evidence" if first is not None else "partial"
