@@ -9,8 +9,14 @@ in a conversation where at most that many points are covered, touched topics ear
 
     # rebuild the blind verdicts (checks out each round's judge from git history; minutes)
     HF_HUB_OFFLINE=1 .venv/bin/python bench/lab_judge_calibration.py --collect
-    # the table: each setting, per round, and leave-one-round-out
-    .venv/bin/python bench/lab_judge_calibration.py
+    # the tables: each setting, per round, and leave-one-round-out; then the advice head
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/lab_judge_calibration.py
+    # retrain the advice head on every labelled dev transcript (demos/lab/data/advice_head.json)
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/lab_judge_calibration.py --fit-head
+
+The advice head (:mod:`demos.lab.advice_head`) is measured the same way: for each sealed round,
+a head trained on every other labelled transcript (never that round's) flags that round's
+gaming-like conversations, and the debrief's verdict is compared with the labels.
 
 The verdicts are kept in ``bench/results/judge_blind_verdicts.json`` (labels from the current
 files: a few were corrected when their round was read).
@@ -30,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 JUDGED = ROOT / "tests" / "lab" / "data" / "judged"
 VERDICTS = ROOT / "bench" / "results" / "judge_blind_verdicts.json"
+sys.path.insert(0, str(ROOT))
 # Each sealed round, and the commit whose judge measured it (git log: "measured once").
 SEALED = (
     ("round2", "dev/round2-reviewed.yaml", "447411d"),
@@ -179,18 +186,137 @@ def report(rows: list[dict]) -> list[str]:
     return lines
 
 
+# The head's penalty and threshold, chosen on the leave-one-round-out table below (a grid of
+# four penalties and three thresholds: mildly optimistic for that table, not for a fresh round).
+HEAD_L2 = 1e-3
+HEAD_THRESHOLD = 0.5
+
+
+def _dev_vectors(embedder) -> tuple[list[dict], object]:
+    """Every labelled dev transcript (with its file) and its conversation vector."""
+    import torch
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from lab_quality import judged_transcripts
+
+    from demos.lab.advice_head import conversation_vector
+    from demos.lab.coverage import split_sentences
+
+    items = judged_transcripts("dev")
+    vectors = []
+    for item in items:
+        sentences = [s for m in item["messages"] for s in split_sentences(m)] or ["(nothing)"]
+        vectors.append(conversation_vector(embedder, sentences))
+    return items, torch.stack(vectors)
+
+
+def _embedder():
+    from demos.lab.config import load_config, minilm_reference
+    from demos.lab.coverage import get_embedder
+
+    return get_embedder(minilm_reference(load_config()))
+
+
+def fit_head() -> dict:
+    """Train the head on every labelled dev transcript and write data/advice_head.json."""
+    from demos.lab.advice_head import HEAD_FILE, PROBE, fingerprint, fit
+
+    embedder = _embedder()
+    items, vectors = _dev_vectors(embedder)
+    labels = [item["kind"] == "gaming" for item in items]
+    weights, bias = fit(vectors, labels, HEAD_L2)
+    head = {
+        "about": "Logistic head on the mean MiniLM embedding of a conversation's learner "
+        "sentences: the probability that it performs for the grader (gaming) instead of "
+        "advising. Trained by bench/lab_judge_calibration.py --fit-head.",
+        "trained_on": f"{len(items)} labelled dev transcripts, {sum(labels)} of them gaming",
+        "l2": HEAD_L2,
+        "threshold": HEAD_THRESHOLD,
+        "probe": PROBE,
+        "fingerprint": list(fingerprint(embedder)),
+        "bias": bias,
+        "weights": weights,
+    }
+    HEAD_FILE.write_text(json.dumps(head) + "\n", encoding="utf-8")
+    return head
+
+
+def head_report(rows: list[dict]) -> list[str]:
+    """Leave one round out for the head: each sealed round's conversations flagged by a head
+    trained without that round, on top of the thin-conversation rule."""
+    import torch
+
+    from demos.lab.advice_head import fit
+
+    embedder = _embedder()
+    items, vectors = _dev_vectors(embedder)
+    thin = (1, True)
+    same = base = total = false_flags = caught = gaming = 0
+    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    cells = []
+    for name in sorted({row["round"] for row in rows}):
+        train = [i for i, item in enumerate(items) if item["file"] != f"{name}-reviewed"]
+        test = {
+            item["name"]: i for i, item in enumerate(items) if item["file"] == f"{name}-reviewed"
+        }
+        weights, bias = fit(vectors[train], [items[i]["kind"] == "gaming" for i in train], HEAD_L2)
+        w = torch.tensor(weights)
+        flagged = set()
+        for transcript, i in test.items():
+            p = float(torch.sigmoid(vectors[i] @ w + bias))
+            is_gaming = items[i]["kind"] == "gaming"
+            gaming += is_gaming
+            if p >= HEAD_THRESHOLD:
+                flagged.add(transcript)
+                caught += is_gaming
+                false_flags += not is_gaming
+        part = [row for row in rows if row["round"] == name]
+        ruled = apply_rule(part, thin)
+        s = 0
+        for row, verdict in zip(part, ruled, strict=True):
+            got = "missing" if row["name"] in flagged else verdict
+            s += got == row["expected"]
+            base += verdict == row["expected"]
+            by_kind[row["kind"]][0] += got == row["expected"]
+            by_kind[row["kind"]][1] += verdict == row["expected"]
+            by_kind[row["kind"]][2] += 1
+        same += s
+        total += len(part)
+        cells.append(f"{name} {s}/{len(part)}")
+    kinds = ", ".join(
+        f"{kind} {a / n:.1%} (rule alone {b / n:.1%})"
+        for kind, (a, b, n) in sorted(by_kind.items())
+    )
+    return [
+        "",
+        f"The advice head on top of the rule, leave one round out (trained on every labelled "
+        f"dev transcript but the round's own; penalty {HEAD_L2}, threshold {HEAD_THRESHOLD}): "
+        + ", ".join(cells)
+        + f"; in all **{same}/{total} = {same / total:.1%}** (the rule alone {base}/{total} = "
+        f"{base / total:.1%}). By kind: {kinds}. Gaming conversations flagged: {caught} of "
+        f"{gaming}; others flagged: {false_flags}.",
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--collect", action="store_true", help="rebuild the blind verdicts from git history"
     )
+    parser.add_argument(
+        "--fit-head", action="store_true", help="retrain the advice head on the dev transcripts"
+    )
     args = parser.parse_args()
+    if args.fit_head:
+        head = fit_head()
+        print(f"advice head written: {head['trained_on']}")
+        return 0
     if args.collect:
         rows = collect()
         lines = ",\n".join(json.dumps(row, ensure_ascii=False) for row in rows)
         VERDICTS.write_text(f"[\n{lines}\n]\n", encoding="utf-8")
     rows = json.loads(VERDICTS.read_text(encoding="utf-8"))
-    print("\n".join(report(rows)))
+    print("\n".join(report(rows) + head_report(rows)))
     return 0
 
 

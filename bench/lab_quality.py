@@ -50,7 +50,11 @@ import yaml  # noqa: E402
 
 from demos.course import load_course  # noqa: E402
 from demos.lab.config import load_config  # noqa: E402
-from demos.lab.coverage import debrief_verdict, score_by_embeddings  # noqa: E402
+from demos.lab.coverage import (  # noqa: E402
+    debrief_verdict,
+    reads_as_performance,
+    score_by_embeddings,
+)
 from demos.lab.session import LabEngine  # noqa: E402
 
 GUARD_DATA = ROOT / "tests" / "lab" / "data" / "guard"
@@ -163,7 +167,8 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
         coverage = score_by_embeddings(scenario, item["messages"], engine.embedder)
         seconds += time.perf_counter() - started
         sentence_level = {p.id: p.status for p in coverage.points}
-        got = {p.id: p.status for p in debrief_verdict(coverage).points}
+        performs = reads_as_performance(item["messages"], engine.embedder)
+        got = {p.id: p.status for p in debrief_verdict(coverage, performs).points}
         for point_id, expected in item["expected"].items():
             total += 1
             tally = by_file[item["file"]]
@@ -222,7 +227,8 @@ def _verdicts(engine: LabEngine, items: list[dict], settings: dict[str, float]) 
             got = debrief_verdict(
                 score_by_embeddings(
                     engine.scenario(item["scenario"]), item["messages"], engine.embedder
-                )
+                ),
+                reads_as_performance(item["messages"], engine.embedder),
             )
             statuses = {p.id: p.status for p in got.points}
             for point_id, expected in item["expected"].items():
@@ -434,7 +440,7 @@ def main() -> int:
     lines += [
         "## The debrief judges fairly (offline judge vs hand labels)",
         "",
-        "| set | transcripts | points | the debrief: same verdict (covered / partial / missing) | same covered-or-not | before the thin-conversation rule (the meter's verdict) |",
+        "| set | transcripts | points | the debrief: same verdict (covered / partial / missing) | same covered-or-not | before the debrief lowers it (the meter's verdict) |",
         "|---|---|---|---|---|---|",
     ]
     for part in parts:
@@ -480,7 +486,8 @@ def main() -> int:
                 coverage = score_by_embeddings(
                     engine.scenario(item["scenario"]), item["messages"], engine.embedder
                 )
-                gaming_scores.append(debrief_verdict(coverage).covered)
+                performs = reads_as_performance(item["messages"], engine.embedder)
+                gaming_scores.append(debrief_verdict(coverage, performs).covered)
     lines += [
         f"Gaming transcripts (pasted rubric, agendas, buzzwords): at most "
         f"{max(gaming_scores)} point(s) covered in any of {len(gaming_scores)}.",

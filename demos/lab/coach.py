@@ -72,12 +72,15 @@ def offline_improvement(scenario: Scenario, point: PointCoverage) -> str:
     first = script.evidence[0] if script.evidence else None
     fields = {
         "found": point.evidence,
+        "name": scenario.character.name,
         "fact": script.fact.rstrip("."),
         "advice": script.advice,
         "says": first.says if first else "concrete detail",
         "example": first.example if first else "",
     }
-    if point.thin:  # stepped down: the conversation was specific on one point at most
+    if point.stepped == "performance":  # the conversation reads as talk for the grader
+        key = "performance"
+    elif point.stepped == "thin":  # the conversation was specific on one point at most
         key = "thin_specific" if point.evidence else "thin_touched"
     elif point.status == "covered":
         key = "covered"

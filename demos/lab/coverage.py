@@ -76,7 +76,9 @@ class PointCoverage:
     improvement: str = ""  # only set by a model judge
     evidence: str = ""  # the specific found ("named model with its size"), "" when none
     restated: bool = False  # the learner's nearest words only restated the point
-    thin: bool = False  # stepped down by the thin-conversation rule (see debrief_verdict)
+    # why the debrief lowered the sentence-level verdict: "thin" or "performance" (see
+    # debrief_verdict), "" when it did not
+    stepped: str = ""
 
 
 @dataclass(frozen=True)
@@ -399,19 +401,48 @@ THIN_COVERED = 1
 _THINNER = {"partial": "missing", "covered": "partial"}
 
 
-def debrief_verdict(coverage: Coverage) -> Coverage:
-    """The offline debrief's verdict from the sentence-level ``coverage``: in a thin
-    conversation (at most :data:`THIN_COVERED` points covered) every verdict steps down once
-    (covered to partial, partial to missing), its quote and evidence kept and the point marked
-    ``thin`` so the coach can say why. The live meter keeps the sentence-level verdict (its
-    "touched on" count nudges the learner on); a model judge's verdict is never changed."""
-    if coverage.method != "embeddings" or coverage.covered > THIN_COVERED:
+def debrief_verdict(coverage: Coverage, performs: bool = False) -> Coverage:
+    """The offline debrief's verdict from the sentence-level ``coverage``.
+
+    A conversation that reads as performance rather than advice (``performs``: the advice
+    head's verdict, :mod:`demos.lab.advice_head`) earns nothing. In a thin conversation (at most
+    :data:`THIN_COVERED` points covered) every verdict steps down once (covered to partial,
+    partial to missing). Quotes and evidence are kept and each lowered point says why
+    (``stepped``), for the coach. The live meter keeps the sentence-level verdict (its "touched
+    on" count nudges the learner on); a model judge's verdict is never changed."""
+    if coverage.method != "embeddings":
+        return coverage
+    if performs:
+        points = tuple(
+            replace(p, status="missing", stepped="performance") if p.status != "missing" else p
+            for p in coverage.points
+        )
+        return replace(coverage, points=points)
+    if coverage.covered > THIN_COVERED:
         return coverage
     points = tuple(
-        replace(p, status=_THINNER[p.status], thin=True) if p.status in _THINNER else p
+        replace(p, status=_THINNER[p.status], stepped="thin") if p.status in _THINNER else p
         for p in coverage.points
     )
     return replace(coverage, points=points)
+
+
+def offline_verdict(
+    scenario: Scenario, learner_messages: Sequence[str], embedder: Embedder
+) -> Coverage:
+    """The offline debrief: the sentence-level verdict, lowered by :func:`debrief_verdict`."""
+    coverage = score_by_embeddings(scenario, learner_messages, embedder)
+    return debrief_verdict(coverage, reads_as_performance(learner_messages, embedder))
+
+
+def reads_as_performance(learner_messages: Sequence[str], embedder: Embedder) -> bool:
+    """The advice head's verdict (:mod:`demos.lab.advice_head`): do these messages, together,
+    perform for the grader instead of advising? False when there is no head."""
+    from demos.lab.advice_head import load_head, performance
+
+    head = load_head()
+    sentences = [s for message in learner_messages for s in split_sentences(message)]
+    return head is not None and performance(embedder, sentences, head) >= head.threshold
 
 
 HEDGE_CAP = True
@@ -682,10 +713,10 @@ def score_coverage(
 
     The judge reads the learner's messages without the sentences that restate a rubric point.
     """
-    by_embeddings = score_by_embeddings(scenario, learner_messages, embedder)
     own_words = without_restatements(scenario, learner_messages)
     if judge is None or not own_words:
-        return debrief_verdict(by_embeddings)
+        return offline_verdict(scenario, learner_messages, embedder)
+    by_embeddings = score_by_embeddings(scenario, learner_messages, embedder)
     try:
         return parse_judgement(
             judge(judge_prompt(scenario, own_words)),
@@ -695,4 +726,4 @@ def score_coverage(
             judge_label,
         )
     except Exception:  # a judge that fails or rambles leaves the offline verdict standing
-        return debrief_verdict(by_embeddings)
+        return offline_verdict(scenario, learner_messages, embedder)

@@ -17,6 +17,7 @@ from demos.lab.coverage import (
     debrief_verdict,
     get_embedder,
     parse_judgement,
+    reads_as_performance,
     score_by_embeddings,
     score_coverage,
     split_sentences,
@@ -230,16 +231,9 @@ def test_the_labelled_transcripts_are_many_and_varied():
 
 
 # Gaming points the debrief still covers, read and left (CONTRIBUTING.md, "The debrief's
-# offline judge"): round 7's essay says "textbooks are divided into chapters and sections", the
-# card's term for splitting a chapter, in a sentence about the world; round 8's "it depends"
-# hedge names two tools and a two-week demo in sentences that commit to neither. Every rule
-# tried against them (a position of the learner's own, by sentence, message or transcript) cost
-# dozens of honest terse answers their points. The list may only shrink.
-KNOWN_GAMING_COVERED = {
-    ("essay-with-the-right-nouns", "long-chapter-handling"),
-    ("it-depends-hedge", "tools-tied-to-requirements"),
-    ("it-depends-hedge", "ship-something-small"),
-}
+# offline judge"). Empty since the advice head (2026-12-02): it had held round 7's essay on
+# textbook "chapters and sections" and round 8's "it depends" hedge. The set may only shrink.
+KNOWN_GAMING_COVERED: set[tuple[str, str]] = set()
 
 
 def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
@@ -248,12 +242,13 @@ def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
     judge's blind verdicts). The sentence-level verdict (the live meter's) agrees on at least
     85% of points, the debrief's on at least 80% (the thin-conversation rule costs weak
     transcripts some partial credit in-sample, and gains more on transcripts never seen); no
-    gaming transcript earns a point in the debrief (but the known misses above)."""
+    gaming transcript earns a point in the debrief (the advice head was trained on these, so
+    this guards the wiring, not how well it carries)."""
     by_id = {s.lesson_id: s for s in scenarios}
     sentence_level = debrief = total = 0
     for item in judged("dev"):
         coverage = score_by_embeddings(by_id[item["scenario"]], item["messages"], embedder)
-        verdict = debrief_verdict(coverage)
+        verdict = debrief_verdict(coverage, reads_as_performance(item["messages"], embedder))
         for point_id, expected in item["expected"].items():
             total += 1
             sentence_level += coverage.status(point_id) == expected
@@ -294,7 +289,7 @@ def test_the_debrief_steps_a_thin_conversation_down(before, after):
     verdict = debrief_verdict(_coverage(before))
     assert [p.status for p in verdict.points] == after
     for old, new in zip(_coverage(before).points, verdict.points, strict=True):
-        assert new.thin == (new.status != old.status)
+        assert (new.stepped == "thin") == (new.status != old.status)
         assert new.quote == old.quote  # the learner still sees what was weighed
 
 
