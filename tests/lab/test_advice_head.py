@@ -42,7 +42,7 @@ def test_the_shipped_head_fits_the_shipped_encoder(embedder):
 
 def test_a_head_from_another_encoder_stays_off(embedder, tmp_path):
     raw = json.loads(advice_head.HEAD_FILE.read_text())
-    raw["fingerprint"] = [v + 0.5 for v in raw["fingerprint"]]
+    raw["fingerprint"] = [-v for v in raw["fingerprint"]]
     raw["bias"] = 50.0  # would flag everything, were it used
     path = tmp_path / "head.json"
     path.write_text(json.dumps(raw))
