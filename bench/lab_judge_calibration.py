@@ -45,6 +45,7 @@ SEALED = (
     ("round6", "dev/round6-reviewed.yaml", "0107a35"),
     ("round7", "dev/round7-reviewed.yaml", "8a967c3"),
     ("round8", "dev/round8-reviewed.yaml", "3894dc9"),
+    ("round9", "dev/round9-reviewed.yaml", "b68030a"),
 )
 # (at most this many points covered: -1 never; whether a covered point there becomes partial)
 SETTINGS = tuple(
