@@ -46,6 +46,7 @@ SEALED = (
     ("round7", "dev/round7-reviewed.yaml", "8a967c3"),
     ("round8", "dev/round8-reviewed.yaml", "3894dc9"),
     ("round9", "dev/round9-reviewed.yaml", "b68030a"),
+    ("round10", "dev/round10-reviewed.yaml", "14f5d09"),
 )
 # (at most this many points covered: -1 never; whether a covered point there becomes partial)
 SETTINGS = tuple(
@@ -110,6 +111,10 @@ def collect() -> list[dict]:
     return rows
 
 
+def _round_number(name: str) -> int:
+    return int(name.removeprefix("round"))
+
+
 def apply_rule(rows: list[dict], setting: tuple[int, bool]) -> list[str]:
     """The debrief's verdict for each row: where the row's transcript has at most ``thin``
     points covered (-1: never), partial becomes missing, and with ``demote`` covered becomes
@@ -135,7 +140,7 @@ def agreement(rows: list[dict], setting: tuple[int, bool]) -> tuple[int, int]:
 def leave_one_round_out(rows: list[dict]) -> list[tuple[str, int, int, int]]:
     """For each round: the setting the other rounds pick (best pooled agreement, the smaller
     setting on a tie), and the same-verdict count it gives on the round left out."""
-    rounds = sorted({row["round"] for row in rows})
+    rounds = sorted({row["round"] for row in rows}, key=_round_number)
     out = []
     for held in rounds:
         rest = [row for row in rows if row["round"] != held]
@@ -153,7 +158,7 @@ def _label(setting: tuple[int, bool]) -> str:
 
 
 def report(rows: list[dict]) -> list[str]:
-    rounds = sorted({row["round"] for row in rows})
+    rounds = sorted({row["round"] for row in rows}, key=_round_number)
     lines = [
         "| touched topics earn nothing where the points covered are at most | "
         + " | ".join(rounds)
@@ -255,7 +260,7 @@ def head_report(rows: list[dict]) -> list[str]:
     same = base = total = false_flags = caught = gaming = 0
     by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     cells = []
-    for name in sorted({row["round"] for row in rows}):
+    for name in sorted({row["round"] for row in rows}, key=_round_number):
         train = [i for i, item in enumerate(items) if item["file"] != f"{name}-reviewed"]
         test = {
             item["name"]: i for i, item in enumerate(items) if item["file"] == f"{name}-reviewed"
