@@ -47,6 +47,7 @@ SEALED = (
     ("round8", "dev/round8-reviewed.yaml", "3894dc9"),
     ("round9", "dev/round9-reviewed.yaml", "b68030a"),
     ("round10", "dev/round10-reviewed.yaml", "14f5d09"),
+    ("round11", "dev/round11-reviewed.yaml", "efff47c"),
 )
 # (at most this many points covered: -1 never; whether a covered point there becomes partial)
 SETTINGS = tuple(
