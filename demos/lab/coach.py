@@ -53,6 +53,7 @@ class Debrief:
     feedback: tuple[PointFeedback, ...]
     method: str  # how coverage was judged: "embeddings" or "model"
     judge: str = OFFLINE_JUDGE  # who scored, in words
+    lowered: str = ""  # what the debrief made of the whole conversation (Coverage.lowered)
 
     @property
     def covered(self) -> int:
@@ -105,7 +106,9 @@ def make_debrief(scenario: Scenario, coverage: Coverage) -> Debrief:
         for p in coverage.points
     )
     judge = coverage.judge or (OFFLINE_JUDGE if coverage.method == "embeddings" else "a model")
-    return Debrief(scenario.title, scenario.character.name, feedback, coverage.method, judge)
+    return Debrief(
+        scenario.title, scenario.character.name, feedback, coverage.method, judge, coverage.lowered
+    )
 
 
 def debrief_markdown(debrief: Debrief) -> str:
@@ -119,6 +122,9 @@ def debrief_markdown(debrief: Debrief) -> str:
         f"*Scored by {debrief.judge}.*",
         "",
     ]
+    if debrief.lowered:  # the whole conversation, in a sentence: why verdicts were lowered
+        note = prompt_texts().coach[f"summary_{debrief.lowered}"]
+        lines += [f"**{note.format(name=debrief.character_name)}**", ""]
     for item in debrief.feedback:
         found = f" ({item.evidence})" if item.evidence and item.status == "covered" else ""
         lines += [f"**{_MARK[item.status]} {item.point}** — {_WORD[item.status]}{found}", ""]

@@ -86,6 +86,9 @@ class Coverage:
     points: tuple[PointCoverage, ...]
     method: str  # "embeddings" or "model"
     judge: str = ""  # who scored, in words ("sentence similarity and evidence checks", a model)
+    # what the debrief made of the whole conversation (debrief_verdict): "performance", "thin"
+    # or "" (the sentence-level verdict stands)
+    lowered: str = ""
 
     @property
     def covered(self) -> int:
@@ -417,14 +420,14 @@ def debrief_verdict(coverage: Coverage, performs: bool = False) -> Coverage:
             replace(p, status="missing", stepped="performance") if p.status != "missing" else p
             for p in coverage.points
         )
-        return replace(coverage, points=points)
-    if coverage.covered > THIN_COVERED:
+        return replace(coverage, points=points, lowered="performance")
+    if coverage.covered > THIN_COVERED or not any(p.status in _THINNER for p in coverage.points):
         return coverage
     points = tuple(
         replace(p, status=_THINNER[p.status], stepped="thin") if p.status in _THINNER else p
         for p in coverage.points
     )
-    return replace(coverage, points=points)
+    return replace(coverage, points=points, lowered="thin")
 
 
 def offline_verdict(

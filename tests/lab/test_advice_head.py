@@ -7,7 +7,7 @@ import json
 import pytest
 
 from demos.lab import advice_head
-from demos.lab.coach import make_debrief
+from demos.lab.coach import debrief_markdown, make_debrief
 from demos.lab.config import load_config, minilm_reference
 from demos.lab.coverage import (
     Coverage,
@@ -95,7 +95,11 @@ def test_a_performing_conversation_earns_nothing_and_is_told_why(scenarios, embe
     coverage = score_coverage(scenario, PERFORMING[1], embedder)
     assert {p.status for p in coverage.points} == {"missing"}
     debrief = make_debrief(scenario, coverage)
+    assert debrief.lowered == "performance"
     assert all("performance for the grader" in f.improvement for f in debrief.feedback if f.quote)
+    # the debrief says it once, at the top, naming the character, whatever the points were
+    summary = debrief_markdown(debrief).split("**")[1]
+    assert "performance for the grader" in summary and scenario.character.name in summary
 
 
 def test_debrief_verdict_lowers_every_point_of_a_performing_conversation():

@@ -105,6 +105,7 @@ def test_a_conversation_passed_back_and_forth_ends_with_a_debrief(lab_app, scena
     # ended after one specific point: a thin conversation, which the debrief steps down
     thin = call(client, "/lab_end", scenario.lesson_id, asked["conversation"])
     assert thin["covered"] == 0 and thin["judged_by"].startswith("sentence similarity")
+    assert thin["lowered"] == "thin" and "one point at most" in thin["debrief_markdown"]
     model = next(p for p in thin["points"] if p["status"] == "partial")
     assert (
         "Qwen2.5-1.5B-Instruct" in model["quote"] and "more than one point" in model["improvement"]
@@ -117,7 +118,7 @@ def test_a_conversation_passed_back_and_forth_ends_with_a_debrief(lab_app, scena
         asked["conversation"],
     )
     debrief = call(client, "/lab_end", scenario.lesson_id, sent["conversation"])
-    assert debrief["covered"] == 2
+    assert debrief["covered"] == 2 and debrief["lowered"] == ""
     model = next(p for p in debrief["points"] if p["status"] == "covered")
     assert "Qwen2.5-1.5B-Instruct" in model["quote"]
     assert "Debrief:" in debrief["debrief_markdown"]
