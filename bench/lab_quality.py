@@ -51,8 +51,8 @@ import yaml  # noqa: E402
 from demos.course import load_course  # noqa: E402
 from demos.lab.config import load_config  # noqa: E402
 from demos.lab.coverage import (  # noqa: E402
+    advice_reading,
     debrief_verdict,
-    reads_as_performance,
     score_by_embeddings,
 )
 from demos.lab.session import LabEngine  # noqa: E402
@@ -167,8 +167,8 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
         coverage = score_by_embeddings(scenario, item["messages"], engine.embedder)
         seconds += time.perf_counter() - started
         sentence_level = {p.id: p.status for p in coverage.points}
-        performs = reads_as_performance(item["messages"], engine.embedder)
-        got = {p.id: p.status for p in debrief_verdict(coverage, performs).points}
+        reading = advice_reading(item["messages"], engine.embedder)
+        got = {p.id: p.status for p in debrief_verdict(coverage, reading).points}
         for point_id, expected in item["expected"].items():
             total += 1
             tally = by_file[item["file"]]
@@ -228,7 +228,7 @@ def _verdicts(engine: LabEngine, items: list[dict], settings: dict[str, float]) 
                 score_by_embeddings(
                     engine.scenario(item["scenario"]), item["messages"], engine.embedder
                 ),
-                reads_as_performance(item["messages"], engine.embedder),
+                advice_reading(item["messages"], engine.embedder),
             )
             statuses = {p.id: p.status for p in got.points}
             for point_id, expected in item["expected"].items():
@@ -486,8 +486,8 @@ def main() -> int:
                 coverage = score_by_embeddings(
                     engine.scenario(item["scenario"]), item["messages"], engine.embedder
                 )
-                performs = reads_as_performance(item["messages"], engine.embedder)
-                gaming_scores.append(debrief_verdict(coverage, performs).covered)
+                reading = advice_reading(item["messages"], engine.embedder)
+                gaming_scores.append(debrief_verdict(coverage, reading).covered)
     lines += [
         f"Gaming transcripts (pasted rubric, agendas, buzzwords): at most "
         f"{max(gaming_scores)} point(s) covered in any of {len(gaming_scores)}.",

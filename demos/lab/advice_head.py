@@ -29,6 +29,7 @@ class AdviceHead:
     bias: float
     threshold: float  # at or above this probability the conversation reads as performance
     fingerprint: tuple[float, ...]
+    advises_below: float = 0.0  # below this probability it plainly reads as advice
 
 
 @lru_cache(maxsize=4)
@@ -42,6 +43,7 @@ def load_head(path: Path = HEAD_FILE) -> AdviceHead | None:
         bias=float(raw["bias"]),
         threshold=float(raw["threshold"]),
         fingerprint=tuple(float(v) for v in raw["fingerprint"]),
+        advises_below=float(raw.get("advises_below", 0.0)),
     )
 
 

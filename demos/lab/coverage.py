@@ -400,31 +400,37 @@ OFFLINE_JUDGE = "sentence similarity and evidence checks (offline)"
 # were labelled covered 3 times in 28. Fitted on the verdicts the judge of the day gave six
 # sealed rounds before they were read (`bench/lab_judge_calibration.py`): leave one round out,
 # every fold picks this setting, and the debrief's agreement goes from 67.8% to 75.2%.
+# With the advice head, a thin conversation that plainly advises (its probability of performing
+# below the head's ``advises_below``) keeps its touched topics' partial credit: leave one round
+# out over nine rounds, 74.5% -> 76.3% (weak conversations 55.2% -> 61.3%).
 THIN_COVERED = 1
 _THINNER = {"partial": "missing", "covered": "partial"}
 
 
-def debrief_verdict(coverage: Coverage, performs: bool = False) -> Coverage:
+def debrief_verdict(coverage: Coverage, reading: str = "") -> Coverage:
     """The offline debrief's verdict from the sentence-level ``coverage``.
 
-    A conversation that reads as performance rather than advice (``performs``: the advice
-    head's verdict, :mod:`demos.lab.advice_head`) earns nothing. In a thin conversation (at most
-    :data:`THIN_COVERED` points covered) every verdict steps down once (covered to partial,
-    partial to missing). Quotes and evidence are kept and each lowered point says why
-    (``stepped``), for the coach. The live meter keeps the sentence-level verdict (its "touched
-    on" count nudges the learner on); a model judge's verdict is never changed."""
+    ``reading`` is the advice head's reading of the whole conversation (:func:`advice_reading`):
+    "performance" (it performs for the grader rather than advising), "advice" (it plainly
+    advises), or "" (neither is clear, or there is no head). A performance earns nothing. In a
+    thin conversation (at most :data:`THIN_COVERED` points covered) the lone covered point steps
+    down to partial, and touched topics step down to missing unless the conversation plainly
+    advises. Quotes and evidence are kept and each lowered point says why (``stepped``), for the
+    coach. The live meter keeps the sentence-level verdict (its "touched on" count nudges the
+    learner on); a model judge's verdict is never changed."""
     if coverage.method != "embeddings":
         return coverage
-    if performs:
+    if reading == "performance":
         points = tuple(
             replace(p, status="missing", stepped="performance") if p.status != "missing" else p
             for p in coverage.points
         )
         return replace(coverage, points=points, lowered="performance")
-    if coverage.covered > THIN_COVERED or not any(p.status in _THINNER for p in coverage.points):
+    down = {"covered": "partial"} if reading == "advice" else _THINNER
+    if coverage.covered > THIN_COVERED or not any(p.status in down for p in coverage.points):
         return coverage
     points = tuple(
-        replace(p, status=_THINNER[p.status], stepped="thin") if p.status in _THINNER else p
+        replace(p, status=down[p.status], stepped="thin") if p.status in down else p
         for p in coverage.points
     )
     return replace(coverage, points=points, lowered="thin")
@@ -435,17 +441,25 @@ def offline_verdict(
 ) -> Coverage:
     """The offline debrief: the sentence-level verdict, lowered by :func:`debrief_verdict`."""
     coverage = score_by_embeddings(scenario, learner_messages, embedder)
-    return debrief_verdict(coverage, reads_as_performance(learner_messages, embedder))
+    return debrief_verdict(coverage, advice_reading(learner_messages, embedder))
 
 
-def reads_as_performance(learner_messages: Sequence[str], embedder: Embedder) -> bool:
-    """The advice head's verdict (:mod:`demos.lab.advice_head`): do these messages, together,
-    perform for the grader instead of advising? False when there is no head."""
+def advice_reading(learner_messages: Sequence[str], embedder: Embedder) -> str:
+    """The advice head's reading of these messages together (:mod:`demos.lab.advice_head`):
+    "performance" at or above its ``threshold``, "advice" below its ``advises_below``, else ""
+    (and "" when there is no head)."""
     from demos.lab.advice_head import load_head, performance
 
     head = load_head()
+    if head is None:
+        return ""
     sentences = [s for message in learner_messages for s in split_sentences(message)]
-    return head is not None and performance(embedder, sentences, head) >= head.threshold
+    if not sentences:
+        return ""
+    probability = performance(embedder, sentences, head)
+    if probability >= head.threshold:
+        return "performance"
+    return "advice" if probability < head.advises_below else ""
 
 
 HEDGE_CAP = True

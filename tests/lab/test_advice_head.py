@@ -107,9 +107,9 @@ def test_debrief_verdict_lowers_every_point_of_a_performing_conversation():
         PointCoverage(f"p{i}", "a point", status, 0.7, "quote")
         for i, status in enumerate(["covered", "covered", "partial", "missing"])
     )
-    verdict = debrief_verdict(Coverage(points, "embeddings"), performs=True)
+    verdict = debrief_verdict(Coverage(points, "embeddings"), "performance")
     assert [p.status for p in verdict.points] == ["missing"] * 4
     assert [p.stepped for p in verdict.points] == ["performance"] * 3 + [""]
     # a model judge's verdict is its own
     model = Coverage(points, "model")
-    assert debrief_verdict(model, performs=True) is model
+    assert debrief_verdict(model, "performance") is model

@@ -14,10 +14,10 @@ from demos.lab.coverage import (
     THIN_COVERED,
     Coverage,
     PointCoverage,
+    advice_reading,
     debrief_verdict,
     get_embedder,
     parse_judgement,
-    reads_as_performance,
     score_by_embeddings,
     score_coverage,
     split_sentences,
@@ -259,7 +259,7 @@ def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
     sentence_level = debrief = total = 0
     for item in judged("dev"):
         coverage = score_by_embeddings(by_id[item["scenario"]], item["messages"], embedder)
-        verdict = debrief_verdict(coverage, reads_as_performance(item["messages"], embedder))
+        verdict = debrief_verdict(coverage, advice_reading(item["messages"], embedder))
         for point_id, expected in item["expected"].items():
             total += 1
             sentence_level += coverage.status(point_id) == expected
@@ -302,6 +302,17 @@ def test_the_debrief_steps_a_thin_conversation_down(before, after):
     for old, new in zip(_coverage(before).points, verdict.points, strict=True):
         assert (new.stepped == "thin") == (new.status != old.status)
         assert new.quote == old.quote  # the learner still sees what was weighed
+
+
+def test_a_thin_conversation_that_plainly_advises_keeps_its_partial_credit():
+    """The advice head reads it as plain advice: the lone covered point still steps down, the
+    touched topics keep their partial credit."""
+    verdict = debrief_verdict(_coverage(["covered", "partial", "missing"]), "advice")
+    assert [p.status for p in verdict.points] == ["partial", "partial", "missing"]
+    assert [p.stepped for p in verdict.points] == ["thin", "", ""]
+    assert verdict.lowered == "thin"
+    untouched = _coverage(["partial", "missing"])
+    assert debrief_verdict(untouched, "advice") is untouched
 
 
 def test_a_model_judges_verdict_is_never_stepped_down():
