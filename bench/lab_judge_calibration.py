@@ -48,6 +48,7 @@ SEALED = (
     ("round9", "dev/round9-reviewed.yaml", "b68030a"),
     ("round10", "dev/round10-reviewed.yaml", "14f5d09"),
     ("round11", "dev/round11-reviewed.yaml", "efff47c"),
+    ("round12", "dev/round12-reviewed.yaml", "f81bc06"),
 )
 # (at most this many points covered: -1 never; whether a covered point there becomes partial)
 SETTINGS = tuple(
