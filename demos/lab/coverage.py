@@ -397,12 +397,12 @@ OFFLINE_JUDGE = "sentence similarity and evidence checks (offline)"
 # its one covered point earns partial credit. On transcripts the judge had never seen, such
 # "partial" points were labelled missing 95 times and partial 58 (gaming transcripts spray the
 # card's topic words; a weak one touches a topic in passing), and such lone "covered" points
-# were labelled covered 3 times in 28. Fitted on the verdicts the judge of the day gave six
-# sealed rounds before they were read (`bench/lab_judge_calibration.py`): leave one round out,
-# every fold picks this setting, and the debrief's agreement goes from 67.8% to 75.2%.
+# were labelled covered 3 times in 28 (six rounds). Fitted on the verdicts the judge of the day
+# gave each sealed round before it was read (`bench/lab_judge_calibration.py`; ten rounds now):
+# leave one round out, every fold picks this setting, and agreement goes from 64.4% to 71.7%.
 # With the advice head, a thin conversation that plainly advises (its probability of performing
-# below the head's ``advises_below``) keeps its touched topics' partial credit: leave one round
-# out over nine rounds, 74.5% -> 76.3% (weak conversations 55.2% -> 61.3%).
+# below the head's ``advises_below``) keeps its touched topics' partial credit; with the head's
+# "performance" verdict too, 76.2% (the four fresh rounds since: 72.0, 69.7, 72.7, 73.5%).
 THIN_COVERED = 1
 _THINNER = {"partial": "missing", "covered": "partial"}
 
