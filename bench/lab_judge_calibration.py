@@ -211,12 +211,12 @@ def _dev_vectors(embedder) -> tuple[list[dict], object]:
     from lab_quality import judged_transcripts
 
     from demos.lab.advice_head import conversation_vector
-    from demos.lab.coverage import split_sentences
+    from demos.lab.coverage import conversation_sentences
 
     items = judged_transcripts("dev")
     vectors = []
     for item in items:
-        sentences = [s for m in item["messages"] for s in split_sentences(m)] or ["(nothing)"]
+        sentences = conversation_sentences(item["messages"]) or ["(nothing)"]
         vectors.append(conversation_vector(embedder, sentences))
     return items, torch.stack(vectors)
 

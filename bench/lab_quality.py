@@ -157,6 +157,7 @@ def guard_rates(engine: LabEngine, data: dict) -> dict:
 def judge_agreement(engine: LabEngine, part: str) -> dict:
     exact = binary = total = sentence_exact = 0
     misses = []
+    gaming_covered = []  # points the debrief covers in each gaming transcript
     by_kind = defaultdict(lambda: [0, 0])
     by_file = defaultdict(lambda: [0, 0, 0])  # same verdict, same covered-or-not, points
     seconds = 0.0
@@ -165,10 +166,12 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
         scenario = engine.scenario(item["scenario"])
         started = time.perf_counter()
         coverage = score_by_embeddings(scenario, item["messages"], engine.embedder)
+        verdict = debrief_verdict(coverage, advice_reading(item["messages"], engine.embedder))
         seconds += time.perf_counter() - started
         sentence_level = {p.id: p.status for p in coverage.points}
-        reading = advice_reading(item["messages"], engine.embedder)
-        got = {p.id: p.status for p in debrief_verdict(coverage, reading).points}
+        got = {p.id: p.status for p in verdict.points}
+        if item["kind"] == "gaming":
+            gaming_covered.append(verdict.covered)
         for point_id, expected in item["expected"].items():
             total += 1
             tally = by_file[item["file"]]
@@ -200,6 +203,7 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
         "by_file": dict(by_file),
         "seconds": seconds,
         "misses": misses,
+        "gaming_covered": gaming_covered,
     }
 
 
@@ -479,15 +483,7 @@ def main() -> int:
             for kind in ("good", "weak", "gaming")
         ),
     ]
-    gaming_scores = []
-    for part in parts:
-        for item in judged_transcripts(part):
-            if item["kind"] == "gaming":
-                coverage = score_by_embeddings(
-                    engine.scenario(item["scenario"]), item["messages"], engine.embedder
-                )
-                reading = advice_reading(item["messages"], engine.embedder)
-                gaming_scores.append(debrief_verdict(coverage, reading).covered)
+    gaming_scores = [n for part in parts for n in judge[part]["gaming_covered"]]
     lines += [
         f"Gaming transcripts (pasted rubric, agendas, buzzwords): at most "
         f"{max(gaming_scores)} point(s) covered in any of {len(gaming_scores)}.",

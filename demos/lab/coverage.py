@@ -444,6 +444,11 @@ def offline_verdict(
     return debrief_verdict(coverage, advice_reading(learner_messages, embedder))
 
 
+def conversation_sentences(learner_messages: Sequence[str]) -> list[str]:
+    """Every sentence of the learner's messages, in order: what the advice head reads."""
+    return [s for message in learner_messages for s in split_sentences(message)]
+
+
 def advice_reading(learner_messages: Sequence[str], embedder: Embedder) -> str:
     """The advice head's reading of these messages together (:mod:`demos.lab.advice_head`):
     "performance" at or above its ``threshold``, "advice" below its ``advises_below``, else ""
@@ -453,7 +458,7 @@ def advice_reading(learner_messages: Sequence[str], embedder: Embedder) -> str:
     head = load_head()
     if head is None:
         return ""
-    sentences = [s for message in learner_messages for s in split_sentences(message)]
+    sentences = conversation_sentences(learner_messages)
     if not sentences:
         return ""
     probability = performance(embedder, sentences, head)
@@ -743,4 +748,4 @@ def score_coverage(
             judge_label,
         )
     except Exception:  # a judge that fails or rambles leaves the offline verdict standing
-        return offline_verdict(scenario, learner_messages, embedder)
+        return debrief_verdict(by_embeddings, advice_reading(learner_messages, embedder))

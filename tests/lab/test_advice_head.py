@@ -12,10 +12,10 @@ from demos.lab.config import load_config, minilm_reference
 from demos.lab.coverage import (
     Coverage,
     PointCoverage,
+    conversation_sentences,
     debrief_verdict,
     get_embedder,
     score_coverage,
-    split_sentences,
 )
 
 
@@ -25,7 +25,7 @@ def embedder():
 
 
 def sentences(messages: list[str]) -> list[str]:
-    return [s for m in messages for s in split_sentences(m)]
+    return conversation_sentences(messages)
 
 
 def test_the_shipped_head_fits_the_shipped_encoder(embedder):
