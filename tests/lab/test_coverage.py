@@ -676,3 +676,13 @@ def test_the_cards_own_figure_alone_earns_nothing(scenarios, embedder):
     assert score_by_embeddings(scenario, ["$200."], embedder).covered == 0
     split = score_by_embeddings(scenario, ["Split each chapter into sections."], embedder)
     assert split.status("long-chapter-handling") == "covered"
+
+
+def test_timing_one_epoch_is_not_cutting_the_work(scenarios, embedder):
+    """The free-compute card's own terms once read "one epoch" anywhere as a cut: a learner who
+    only timed an epoch saw "cutting the work" ticked on the meter."""
+    card = next(s for s in scenarios if s.lesson_id == "free-compute")
+    timing = "Run 50 steps first and time them; if a step takes 0.5 s, one epoch is under an hour."
+    assert score_by_embeddings(card, [timing], embedder).status("reduce-the-work") != "covered"
+    cutting = "Train for one epoch instead of five, on sequences cut to 256 tokens."
+    assert score_by_embeddings(card, [cutting], embedder).status("reduce-the-work") == "covered"

@@ -76,6 +76,10 @@ def test_percentages_hub_ids_and_cuts():
     assert found("cut-with-number", "Try 1 epoch first instead of 5")
     assert found("cut-with-number", "Five epochs is a lot; start with one.")
     assert not found("cut-with-number", "50,000 / 16 = 3,125 steps per epoch")
+    # a number of epochs as the plan is a cut; the time of one epoch is a measure
+    for cut in ("Train for one epoch first.", "Do 2 epochs.", "Honestly, one epoch is enough."):
+        assert found("cut-with-number", cut), cut
+    assert not found("cut-with-number", "One epoch takes about 40 minutes on the T4.")
 
 
 def test_card_terms_match_their_inflections_and_kinds_can_be_topical_per_card():
