@@ -168,6 +168,74 @@ def test_other_languages_are_read_through_the_glossary():
 
 
 @pytest.mark.parametrize(
+    "sentence, english",
+    [
+        (  # Dutch
+            "Ik train het model op Kaggle omdat dat 30 uur per week geeft, met twee epochs in "
+            "plaats van vijf.",
+            ["30 hours", "two epochs", "instead of"],
+        ),
+        (  # Swedish
+            "Vi tränar på Kaggle, som ger 30 timmar i veckan, och kör bara två epoker.",
+            ["30 hours a week", "two epochs"],
+        ),
+        (  # Polish
+            "Trenujemy na Kaggle, który daje 30 godzin w tygodniu, więc wystarczą dwie epoki "
+            "zamiast pięciu.",
+            ["30 hours a week", "two epochs", "instead of"],
+        ),
+        (  # Czech
+            "Model trénujeme na Kaggle, který dává 30 hodin týdně, protože stačí dvě epochy.",
+            ["30 hours a week", "two epochs"],
+        ),
+        (  # Turkish
+            "Modeli Kaggle üzerinde eğitiyorum çünkü haftada 30 saat veriyor ve iki epok yeterli.",
+            ["a week 30 hours", "two epochs"],
+        ),
+        (  # Indonesian
+            "Kami melatih model di Kaggle karena gratis 30 jam per minggu, dan biayanya hanya "
+            "10 dolar per bulan.",
+            ["30 hours a week", "10 dollars a month", "free"],
+        ),
+        (  # Vietnamese
+            "Chúng tôi huấn luyện mô hình trên Kaggle vì được miễn phí 30 giờ mỗi tuần, chi phí "
+            "khoảng 10 đô mỗi tháng.",
+            ["30 hours a week", "10 dollars a month", "free"],
+        ),
+        (  # Vietnamese typed without its diacritics
+            "Minh train tren Kaggle 30 gio moi tuan, khong can tra tien nhung phai cho.",
+            ["30 hours a week", "paying"],
+        ),
+    ],
+)
+def test_more_languages_are_read_through_the_glossary(sentence, english):
+    from demos.lab.evidence import gloss, looks_foreign
+
+    assert looks_foreign(sentence)
+    glossed = gloss(sentence)
+    for words in english:
+        assert words in glossed, (words, glossed)
+    assert found("number-unit", glossed)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "LoRA on Kaggle, 30 GPU-hours a week, so two epochs fit.",
+        "Then we train on a T4 for three epochs and save a checkpoint every 500 steps.",
+        "Budget is 10 dollars a month: Colab Pro, or a rented A100 for one day.",
+        "Dan and Ada split each chapter, 2,000 tokens per section, per the .ini and .proto files.",
+        "Ship a Gradio demo on HF Spaces; the SOM baseline stays in a private dataset per team.",
+    ],
+)
+def test_english_with_tech_terms_is_not_read_as_another_language(sentence):
+    from demos.lab.evidence import gloss, looks_foreign
+
+    assert not looks_foreign(sentence)
+    assert gloss(sentence) == sentence
+
+
+@pytest.mark.parametrize(
     "sentence, headline",
     [
         ("Budget: well within what we have.", True),
