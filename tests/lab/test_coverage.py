@@ -252,8 +252,8 @@ def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
     in-sample: bench/lab_quality.py measures each sealed round once, and
     bench/lab_judge_calibration.py the judge's blind verdicts; issue 10's 85% is a target for
     those, not for this). Recorded when round 12 joined dev (2026-12-02): the sentence-level
-    verdict (the live meter's) agreed on 78.8% of points, the debrief's on 84.2%; the guards sit
-    two points below. No gaming transcript earns a point in the debrief but the known misses
+    verdict (the live meter's) agreed on 78.8% of points, the debrief's on 84.2% (79.0% and 84.4%
+    since the glossary's seven more languages); the guards sit about two points below. No gaming transcript earns a point in the debrief but the known misses
     above (the advice head was trained on these, so this guards the wiring, not how well it carries)."""
     by_id = {s.lesson_id: s for s in scenarios}
     sentence_level = debrief = total = 0
