@@ -285,17 +285,22 @@ def choose_move(
         return Move("deflect", "", line, "", next_id)
 
     if is_question(turn.text):
-        reveal = _match_reveal(script, turn.text, said, similarity)
-        if reveal is not None:
-            follow = press if press and not reveal.say.rstrip().endswith("?") else ""
+        reveals = _match_reveals(script, turn.text, said, similarity)
+        if reveals:
+            follow = press if press and not reveals[-1].say.rstrip().endswith("?") else ""
+            facts = " ".join(r.fact for r in reveals)
             return Move(
                 "reveal",
-                reveal.say,
+                " ".join(r.say for r in reveals),
                 follow,
-                f"Answer their question with this fact, in your own words: {reveal.fact}"
+                (
+                    f"Answer their question with this fact, in your own words: {facts}"
+                    if len(reveals) == 1
+                    else f"Answer both their questions with these facts, in your own words: {facts}"
+                )
                 + (f" Then ask: {follow}" if follow else ""),
                 next_id,
-                reveal.fact,
+                facts,
             )
         if not turn.newly_covered:
             line = _fill(_fresh(script.turn_back, said), press or "", "")
@@ -362,6 +367,43 @@ def choose_move(
         next_id,
         press_point.fact if press_point else "",
     )
+
+
+MAX_REVEALS = 2  # facts given in one reply, when one message asks several things
+# Where one message asks several things: after a question mark, or at ", and how ..." / "; what ..."
+_QUESTION_PARTS = re.compile(
+    r"[?？]\s*|[,;]\s*(?:and\s+|or\s+|also\s+|plus\s+)?(?=(?:how|what|which|who|when|where|why|"
+    r"is|are|do|does|did|can|could|will|would)\b)",
+    re.IGNORECASE,
+)
+
+
+def _match_reveals(
+    script: Script, question: str, said: Sequence[str], similarity: Similarity | None
+) -> list[Reveal]:
+    """The facts a question asks for: the one the whole message asks about best, then, when it
+    asks several things ("How long is a chapter, and how many a month?"), the fact each part
+    asks for, up to :data:`MAX_REVEALS`, none already given."""
+    best = _match_reveal(script, question, said, similarity)
+    if best is None:
+        return []
+    found = [best]
+    parts = [p for p in _QUESTION_PARTS.split(question) if len(p.split()) >= 3]
+    spoken = " ".join(said)
+    for part in parts if len(parts) > 1 else ():
+        if len(found) == MAX_REVEALS:
+            break
+        reveal = _match_reveal(script, part, [*said, *(r.say for r in found)], similarity)
+        if reveal is not None and reveal not in found and reveal.say not in spoken:
+            found.append(reveal)
+    if len(found) > 1:  # answered in the order asked
+
+        def asked_at(reveal: Reveal) -> int:
+            matches = [_match_reveal(script, part, (), similarity) for part in parts]
+            return matches.index(reveal) if reveal in matches else len(parts)
+
+        found.sort(key=asked_at)
+    return found
 
 
 def _match_reveal(

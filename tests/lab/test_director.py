@@ -65,6 +65,31 @@ def test_a_question_gets_the_cards_fact(scenarios):
     assert chapter.kind == "reveal" and "thousand words" in chapter.line
 
 
+@pytest.mark.parametrize(
+    "question, first, second",
+    [
+        ("How long is a chapter, and how many chapters a month?", "thousand words", "a month now"),
+        ("What's the budget? And who would actually build it?", "Two hundred", "One developer"),
+    ],
+)
+def test_two_questions_in_one_message_get_both_facts_in_the_order_asked(
+    scenarios, question, first, second
+):
+    """A learner often asks two things at once; the character answers both, in order, and
+    the model (where one words the move) is told both facts."""
+    scenario = by_id(scenarios, "hugging-face")
+    move = choose_move(scenario, turn(scenario, question), [])
+    assert move.kind == "reveal"
+    assert first in move.line and second in move.line
+    assert move.line.index(first) < move.line.index(second)
+    assert move.fact.count(".") >= 2 and "both their questions" in move.instruction
+    # a fact already given is not given again; one question gets one fact
+    again = choose_move(scenario, turn(scenario, question), [move.line])
+    assert again.line.count(first) + again.line.count(second) <= 1
+    single = choose_move(scenario, turn(scenario, "What's the budget, exactly?"), [])
+    assert "One developer" not in single.line and "both" not in single.instruction
+
+
 def test_a_vague_claim_is_pushed_back_and_specifics_are_acknowledged(scenarios):
     scenario = by_id(scenarios, "hugging-face")
     vague = choose_move(scenario, turn(scenario, "We should use AI, it is really good now."), [])
