@@ -108,27 +108,10 @@ def predict(model, tokenizer, rows, config, device):
 
 # The settings run (2026-12-02, one H200): their leave-one-round-out figures are in
 # bench/results/lab_point_judge.md.
+LORA = dict(lora=True, r=16, targets=["query", "key", "value", "dense"], max_length=320)
 CONFIGS = {
-    "lora16-hint": dict(
-        lora=True,
-        r=16,
-        targets=["query", "key", "value", "dense"],
-        lr=5e-4,
-        epochs=8,
-        batch=16,
-        variant="hint",
-        max_length=320,
-    ),
-    "fast-lora16-plain": dict(
-        lora=True,
-        r=16,
-        targets=["query", "key", "value", "dense"],
-        lr=8e-4,
-        epochs=5,
-        batch=32,
-        variant="plain",
-        max_length=320,
-    ),
+    "lora16-hint": {**LORA, "lr": 5e-4, "epochs": 8, "batch": 16, "variant": "hint"},
+    "fast-lora16-plain": {**LORA, "lr": 8e-4, "epochs": 5, "batch": 32, "variant": "plain"},
     "fast-full-plain": dict(
         lora=False, lr=6e-5, epochs=4, batch=32, variant="plain", max_length=320
     ),
