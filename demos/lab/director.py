@@ -40,7 +40,15 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from demos.course import Scenario
-from demos.lab.evidence import Check, EvidenceError, Terms, evidence_found, parse_checks
+from demos.lab.evidence import (
+    Check,
+    EvidenceError,
+    Terms,
+    evidence_found,
+    gloss,
+    looks_english,
+    parse_checks,
+)
 from demos.lab.prompts import as_sentence, fact_for_points, prompt_texts
 
 Similarity = Callable[[Sequence[str], Sequence[str]], list[list[float]]]
@@ -410,13 +418,16 @@ def _match_reveal(
     script: Script, question: str, said: Sequence[str], similarity: Similarity | None
 ) -> Reveal | None:
     asks = [(reveal, ask) for reveal in script.reveals for ask in (*reveal.ask, reveal.fact)]
+    # a question in another language is also read through the judge's glossary ("Hoeveel
+    # voorbeelden heb je?" -> "Hoeveel examples heb je?"), since the ways of asking are English
+    questions = list(dict.fromkeys([question, gloss(question, not looks_english(question))]))
     if similarity is not None:
-        row = similarity([question], [ask for _, ask in asks])[0]
+        rows = similarity(questions, [ask for _, ask in asks])
         scores = {}
-        for (reveal, _), score in zip(asks, row, strict=True):
-            scores[reveal] = max(scores.get(reveal, 0.0), score)
+        for (reveal, _), *row in zip(asks, *rows, strict=True):
+            scores[reveal] = max(scores.get(reveal, 0.0), *row)
     else:
-        q = set(_content_words(question))
+        q = {word for text in questions for word in _content_words(text)}
         scores = {}
         for reveal, ask in asks:
             a = set(_content_words(ask))

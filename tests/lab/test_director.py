@@ -90,6 +90,29 @@ def test_two_questions_in_one_message_get_both_facts_in_the_order_asked(
     assert "One developer" not in single.line and "both" not in single.instruction
 
 
+@pytest.mark.parametrize(
+    "scenario_id, question, says",
+    [
+        ("free-compute", "Hoeveel voorbeelden heb je?", "50,000 examples"),
+        ("free-compute", "¿Cuántos ejemplos tienes?", "50,000 examples"),
+        ("hugging-face", "¿Cuál es el presupuesto exacto?", "Two hundred dollars"),
+        ("hugging-face", "Bütçe ne kadar?", "Two hundred dollars"),
+        ("hugging-face", "Wie lang ist ein Kapitel?", "thousand words"),
+        ("pytorch", "Kiedy jest następne wydanie?", "next release"),
+    ],
+)
+def test_a_question_in_another_language_gets_the_cards_fact(scenarios, scenario_id, question, says):
+    """The ways of asking are English; a question in another language is also read through
+    the judge's glossary, so the character answers it instead of turning it back."""
+    from demos.lab.config import load_config, minilm_reference
+    from demos.lab.coverage import get_embedder
+
+    embedder = get_embedder(minilm_reference(load_config()))
+    scenario = by_id(scenarios, scenario_id)
+    move = choose_move(scenario, turn(scenario, question), [], embedder.similarity)
+    assert move.kind == "reveal" and says in move.line, move.line
+
+
 def test_a_vague_claim_is_pushed_back_and_specifics_are_acknowledged(scenarios):
     scenario = by_id(scenarios, "hugging-face")
     vague = choose_move(scenario, turn(scenario, "We should use AI, it is really good now."), [])
