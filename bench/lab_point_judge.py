@@ -8,7 +8,7 @@ about 1 to 8 minutes a setting); this script writes its data (``--prepare``) and
 predicted (``--score``).
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/lab_point_judge.py --prepare /tmp/pj
-    python bench/lab_point_judge_train.py --data /tmp/pj/points.jsonl --model MINILM --loro
+    python bench/lab_point_judge_train.py --data /tmp/pj/points.jsonl --model MINILM
     .venv/bin/python bench/lab_point_judge.py --score /tmp/pj/points.jsonl loro-*.json
 
 Each row's ``hint`` is what the sentence-level judge made of the point (its verdict, the

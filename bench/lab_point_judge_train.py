@@ -4,11 +4,10 @@ MiniLM read as a cross-encoder (a rubric point, the learner's nearest sentences)
 partial / missing, with a LoRA adapter (peft) or in full.
 
 Self-contained (torch, transformers, peft; no gradio, no network), so it runs on the device
-machine. ``--loro`` trains one model per held-out round (leave one round out) and writes every
-held-out prediction; ``--final`` trains on every row and saves the adapter. ``--smoke`` is a
-tiny CPU run.
+machine. It trains one model per held-out round (leave one round out) and writes every held-out
+prediction, for ``bench/lab_point_judge.py --score``. ``--smoke`` is a tiny CPU run.
 
-    python bench/lab_point_judge_train.py --data D.jsonl --model MINILM_DIR --out DIR --loro
+    python bench/lab_point_judge_train.py --data D.jsonl --model MINILM_DIR --out DIR
 """
 
 from __future__ import annotations
@@ -124,9 +123,6 @@ def main() -> None:
     parser.add_argument("--model", required=True)
     parser.add_argument("--out", default=os.environ.get("OUT", "."))
     parser.add_argument("--configs", default=",".join(CONFIGS))
-    parser.add_argument("--loro", action="store_true")
-    parser.add_argument("--final", default="", help="config name to train on all rows and save")
-    parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
@@ -135,50 +131,30 @@ def main() -> None:
     print("device", device, torch.cuda.get_device_name(0) if device == "cuda" else "")
     for data in args.data:
         rows = [json.loads(line) for line in open(data)]
+        ids = range(len(rows))  # predictions are keyed by the row's place in the file
         if args.smoke:
-            rows = rows[:40] + [r for r in rows if r["group"] == "round12"][:20]
+            ids = [*range(40), *[i for i, r in enumerate(rows) if r["group"] == "round12"][:20]]
         tag = Path(data).stem
-        if args.loro:
-            groups = sorted({r["group"] for r in rows if r["group"].startswith("round")})
-            for name in args.configs.split(","):
-                config = dict(CONFIGS[name])
-                if args.smoke:
-                    config.update(epochs=1)
-                started = time.time()
-                preds: dict[int, list[float]] = {}
-                for group in groups:
-                    train_rows = [r for r in rows if r["group"] != group]
-                    test_idx = [i for i, r in enumerate(rows) if r["group"] == group]
-                    summed = None
-                    for seed in range(args.seeds):
-                        model, tok = train(train_rows, args.model, config, device, seed)
-                        p = predict(model, tok, [rows[i] for i in test_idx], config, device)
-                        summed = (
-                            p
-                            if summed is None
-                            else [[a + b for a, b in zip(x, y)] for x, y in zip(summed, p)]
-                        )
-                    for i, probs in zip(test_idx, summed):
-                        preds[i] = [v / args.seeds for v in probs]
-                right = sum(
-                    LABELS[max(range(3), key=lambda k: preds[i][k])] == rows[i]["label"]
-                    for i in preds
-                )
-                print(
-                    f"{tag} {name}: {right}/{len(preds)} = {right / len(preds):.1%} "
-                    f"({time.time() - started:.0f} s)",
-                    flush=True,
-                )
-                (out / f"loro-{tag}-{name}.json").write_text(json.dumps(preds))
-        if args.final:
-            config = dict(CONFIGS[args.final])
-            if args.smoke:
-                config.update(epochs=1)
-            model, tok = train(rows, args.model, config, device, 0)
-            target = out / f"final-{tag}-{args.final}"
-            model.save_pretrained(target)
-            tok.save_pretrained(target)
-            print("saved", target)
+        groups = sorted({rows[i]["group"] for i in ids if rows[i]["group"].startswith("round")})
+        for name in args.configs.split(","):
+            config = {**CONFIGS[name], **({"epochs": 1} if args.smoke else {})}
+            started = time.time()
+            preds: dict[int, list[float]] = {}
+            for group in groups:
+                test = [i for i in ids if rows[i]["group"] == group]
+                trained = [rows[i] for i in ids if rows[i]["group"] != group]
+                model, tok = train(trained, args.model, config, device, 0)
+                held = [rows[i] for i in test]
+                preds.update(zip(test, predict(model, tok, held, config, device)))
+            right = sum(
+                LABELS[max(range(3), key=p.__getitem__)] == rows[i]["label"]
+                for i, p in preds.items()
+            )
+            print(
+                f"{tag} {name}: {right}/{len(preds)} = {right / len(preds):.1%} ({time.time() - started:.0f} s)",
+                flush=True,
+            )
+            (out / f"loro-{tag}-{name}.json").write_text(json.dumps(preds))
 
 
 if __name__ == "__main__":

@@ -379,8 +379,9 @@ def choose_move(
 
 MAX_REVEALS = 2  # facts given in one reply, when one message asks several things
 # Where one message asks several things: after a question mark, or at ", and how ..." / "; what ..."
+# (in another language, once read through the glossary: ", en hoeveel" -> ", en how many")
 _QUESTION_PARTS = re.compile(
-    r"[?？]\s*|[,;]\s*(?:and\s+|or\s+|also\s+|plus\s+)?(?=(?:how|what|which|who|when|where|why|"
+    r"[?？]\s*|[,;]\s*(?:\w+\s+)?(?=(?:how|what|which|who|when|where|why|"
     r"is|are|do|does|did|can|could|will|would)\b)",
     re.IGNORECASE,
 )
@@ -395,23 +396,25 @@ def _match_reveals(
     best = _match_reveal(script, question, said, similarity)
     if best is None:
         return []
-    found = [best]
-    parts = [p for p in _QUESTION_PARTS.split(question) if len(p.split()) >= 3]
+    english = gloss(question, not looks_english(question))
+    parts = [p for p in _QUESTION_PARTS.split(english) if len(p.split()) >= 3]
+    if len(parts) < 2:
+        return [best]
     spoken = " ".join(said)
-    for part in parts if len(parts) > 1 else ():
-        if len(found) == MAX_REVEALS:
+    found = [best]
+    asked_at = {best: len(parts)}  # the part that asks for each fact: answered in that order
+    for at, part in enumerate(parts):
+        if len(found) == MAX_REVEALS and asked_at[best] < len(parts):
             break
         reveal = _match_reveal(script, part, [*said, *(r.say for r in found)], similarity)
-        if reveal is not None and reveal not in found and reveal.say not in spoken:
+        if reveal is None or reveal.say in spoken:
+            continue
+        if reveal in asked_at:
+            asked_at[reveal] = min(asked_at[reveal], at)
+        elif len(found) < MAX_REVEALS:
             found.append(reveal)
-    if len(found) > 1:  # answered in the order asked
-
-        def asked_at(reveal: Reveal) -> int:
-            matches = [_match_reveal(script, part, (), similarity) for part in parts]
-            return matches.index(reveal) if reveal in matches else len(parts)
-
-        found.sort(key=asked_at)
-    return found
+            asked_at[reveal] = at
+    return sorted(found, key=asked_at.__getitem__)
 
 
 def _match_reveal(

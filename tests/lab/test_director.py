@@ -20,6 +20,15 @@ from demos.lab.director import (
 KNOWN = {"pytorch", "hugging-face", "free-compute", "idea-to-demo"}
 
 
+@pytest.fixture(scope="module")
+def embedder():
+    """MiniLM, as the app matches questions to the card's facts."""
+    from demos.lab.config import load_config, minilm_reference
+    from demos.lab.coverage import get_embedder
+
+    return get_embedder(minilm_reference(load_config()))
+
+
 def by_id(scenarios, lesson_id):
     return next(s for s in scenarios if s.lesson_id == lesson_id)
 
@@ -99,18 +108,49 @@ def test_two_questions_in_one_message_get_both_facts_in_the_order_asked(
         ("hugging-face", "Bütçe ne kadar?", "Two hundred dollars"),
         ("hugging-face", "Wie lang ist ein Kapitel?", "thousand words"),
         ("pytorch", "Kiedy jest następne wydanie?", "next release"),
+        # written after the change, in words it was not tried on
+        ("free-compute", "Berapa banyak contoh yang kamu punya?", "50,000 examples"),
+        ("free-compute", "Kolik máte příkladů?", "50,000 examples"),
+        ("free-compute", "Wie viele Epochen willst du trainieren?", "Five epochs"),
+        ("hugging-face", "Ile wynosi budżet miesięcznie?", "Two hundred dollars"),
+        ("hugging-face", "Kaç bölüm var ayda?", "forty chapters"),
+        ("pytorch", "¿Cuándo sale la próxima versión?", "next release"),
     ],
 )
-def test_a_question_in_another_language_gets_the_cards_fact(scenarios, scenario_id, question, says):
+def test_a_question_in_another_language_gets_the_cards_fact(
+    scenarios, embedder, scenario_id, question, says
+):
     """The ways of asking are English; a question in another language is also read through
     the judge's glossary, so the character answers it instead of turning it back."""
-    from demos.lab.config import load_config, minilm_reference
-    from demos.lab.coverage import get_embedder
-
-    embedder = get_embedder(minilm_reference(load_config()))
     scenario = by_id(scenarios, scenario_id)
     move = choose_move(scenario, turn(scenario, question), [], embedder.similarity)
     assert move.kind == "reveal" and says in move.line, move.line
+
+
+@pytest.mark.parametrize(
+    "scenario_id, question, first, second",
+    [
+        (
+            "free-compute",
+            "Hoeveel voorbeelden heb je, en hoeveel epochs wil je trainen?",
+            "50,000 examples",
+            "Five epochs",
+        ),
+        (
+            "hugging-face",
+            "¿Cuánto es el presupuesto, y cuántos capítulos al mes?",
+            "Two hundred dollars",
+            "forty chapters",
+        ),
+    ],
+)
+def test_two_questions_in_another_language_get_both_facts(
+    scenarios, embedder, scenario_id, question, first, second
+):
+    scenario = by_id(scenarios, scenario_id)
+    move = choose_move(scenario, turn(scenario, question), [], embedder.similarity)
+    assert move.kind == "reveal", move.line
+    assert move.line.index(first) < move.line.index(second)
 
 
 def test_a_vague_claim_is_pushed_back_and_specifics_are_acknowledged(scenarios):
