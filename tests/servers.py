@@ -75,9 +75,29 @@ _SSE_DISCONNECT_RACE = re.compile(
 )
 
 
+# The same race seen from the other stream: the stream that is cancelled when the browser leaves
+# deletes the session's message queue in its `except BaseException` handler, but the other stream
+# has already deleted it, so the `del` raises KeyError (gradio/routes.py, sse_stream, 6.31). The
+# chain is one or more CancelledError tracebacks and then that KeyError at that exact `del`.
+_SSE_CANCELLED_DELETE_RACE = re.compile(
+    r"(?:Traceback \(most recent call last\):\n"
+    r"(?:(?!Traceback \(most recent call last\)).*\n)*?"
+    r"(?:asyncio\.exceptions\.)?CancelledError\b.*\n"
+    r"\n(?:During handling of the above exception, another exception occurred"
+    r"|The above exception was the direct cause of the following exception):\n\n)*"
+    r"Traceback \(most recent call last\):\n"
+    r"(?:(?!Traceback \(most recent call last\)).*\n)*?"
+    r".*, in sse_stream\n"
+    r" +del blocks\._queue\.pending_messages_per_session\[session_hash\]\n"
+    r"(?: *[~^]+ *\n)?"
+    r"KeyError: '[^'\n]*'\n"
+)
+
+
 def without_known_races(log: str) -> str:
-    """The server log with Gradio's SSE disconnect race (above) taken out."""
-    return _SSE_DISCONNECT_RACE.sub("", log if log.endswith("\n") else log + "\n")
+    """The server log with Gradio's two SSE disconnect races (above) taken out."""
+    log = log if log.endswith("\n") else log + "\n"
+    return _SSE_CANCELLED_DELETE_RACE.sub("", _SSE_DISCONNECT_RACE.sub("", log))
 
 
 @contextmanager
