@@ -49,6 +49,8 @@ SEALED = (
     ("round10", "dev/round10-reviewed.yaml", "14f5d09"),
     ("round11", "dev/round11-reviewed.yaml", "efff47c"),
     ("round12", "dev/round12-reviewed.yaml", "f81bc06"),
+    ("round13", "dev/round13-reviewed.yaml", "5bdc4a6"),
+    ("round14", "dev/round14-reviewed.yaml", "5bdc4a6"),
 )
 # (at most this many points covered: -1 never; whether a covered point there becomes partial)
 SETTINGS = tuple(
