@@ -147,11 +147,7 @@ def _scored_units(
     for message in messages:
         kept: list[str | None] = []
         read_back: set[int] = set()  # the card's facts restated: never a unit alone
-        foreign = looks_foreign(message)
-        for written in split_sentences(message):
-            sentence = gloss(
-                written, looks_foreign(written) or (foreign and not looks_english(written))
-            )
+        for written, sentence in read_sentences(message):
             if sentence != written:
                 originals[sentence] = written
             restated = restates(sentence, rubric_texts)
@@ -176,7 +172,9 @@ def _scored_units(
                 or (len(content) < 2 and not own_specific)
                 # forms that echo instead of answering (data/evidence.yaml: echo_forms)
                 or is_hard_claim(sentence)
-                or is_keyword_string(sentence)
+                # (a sentence read through the glossary keeps small words of its own language
+                # that no list holds: "Guarda checkpoints no output a cada hora e recomeça daí")
+                or (is_keyword_string(sentence) and sentence == written)
                 or is_number_string(sentence)
                 or (is_headline(sentence) and not own_specific)
             )
@@ -200,6 +198,33 @@ def _scored_units(
             if s is not None and s in originals:
                 originals.update({c: originals[s] for c in _clauses(s) if c not in originals})
     return units[-MAX_SENTENCES:], restated_any, originals
+
+
+def read_sentences(message: str) -> list[tuple[str, str]]:
+    """Each sentence of ``message`` as written and as the judge reads it: a sentence in another
+    language through the glossary (:func:`gloss`), English as it is."""
+    foreign = looks_foreign(message)
+    return [
+        (
+            written,
+            gloss(written, looks_foreign(written) or (foreign and not looks_english(written))),
+        )
+        for written in split_sentences(message)
+    ]
+
+
+def _opposed(scenario: Scenario, messages: Sequence[str]) -> set[str]:
+    """The rubric points whose opposite stance (``against:`` in the card) these messages take,
+    read as the judge reads them: such a point earns nothing anywhere in the conversation."""
+    from demos.lab.director import script_for
+
+    script = script_for(scenario)
+    read = [sentence for m in messages for _, sentence in read_sentences(m)]
+    return {
+        point.id
+        for point in scenario.rubric
+        if (stance := script.point(point.id).against) is not None and stance.taken_in(read)
+    }
 
 
 CLAUSES = True
@@ -336,6 +361,7 @@ def score_by_embeddings(
     # from the card's facts is not the learner's cost arithmetic (see _evidence_in).
     card = card_texts(scenario)
     own_units = [card_words_removed(unit, card) for unit in units]
+    opposed = _opposed(scenario, learner_messages)
     for index, point in enumerate(scenario.rubric):
         if not units:
             points.append(
@@ -343,7 +369,9 @@ def score_by_embeddings(
             )
             continue
         targets = [point.point, *point.examples]
-        scores = [max(0.0, row[index]) for row in by_point]
+        # a conversation that argues against the point earns it nothing
+        against = [point.id in opposed] * len(units)
+        scores = [0.0 if against[i] else max(0.0, row[index]) for i, row in enumerate(by_point)]
         best_unit = max(range(len(units)), key=lambda i: scores[i])
         best = scores[best_unit]
         checks = script.point(point.id).evidence
@@ -351,6 +379,8 @@ def score_by_embeddings(
         if checks:
             backed = []
             for i, unit in enumerate(units):
+                if against[i]:
+                    continue
                 check = _evidence_in(checks, unit, own_units[i])
                 if check is not None and _about(by_point[i], index, check, unit, foreign[i]):
                     backed.append((scores[i], i, check))
@@ -364,8 +394,11 @@ def score_by_embeddings(
                 touched = [
                     i
                     for i, row in enumerate(by_point)
-                    if _touches(row, index, own_units[i], touch)
-                    or _half_evidence(checks, units[i], own_units[i], row, index, foreign[i])
+                    if not against[i]
+                    and (
+                        _touches(row, index, own_units[i], touch)
+                        or _half_evidence(checks, units[i], own_units[i], row, index, foreign[i])
+                    )
                 ]
                 if touched:
                     best_unit = max(touched, key=lambda i: scores[i])

@@ -83,6 +83,28 @@ class PointScript:
     advice: str
     # Words that show the point's idea touched (partial credit at most; ``touch:`` in the card)
     touch: Terms | None = None
+    # The opposite stance (``against:`` in the card): see :class:`Stance`
+    against: Stance | None = None
+
+
+@dataclass(frozen=True)
+class Stance:
+    """A rubric point's opposite stance, as data (``against: {says: [...], unless: [...]}``).
+
+    A conversation with a learner's sentence matching one of ``says`` ("a full fine-tune fits
+    with room to spare") and none matching ``unless`` (the fix named anywhere: "QLoRA") argues
+    against the point, which then earns nothing, whatever figures come with it: outside authors
+    label the opposite stance missing. Case-insensitive regular expressions, matched against
+    each sentence as the judge reads it (other languages through the glossary).
+    """
+
+    says: tuple[re.Pattern[str], ...]
+    unless: tuple[re.Pattern[str], ...] = ()
+
+    def taken_in(self, sentences: Sequence[str]) -> bool:
+        return any(p.search(s) for s in sentences for p in self.says) and not any(
+            p.search(s) for s in sentences for p in self.unless
+        )
 
 
 @dataclass(frozen=True)
@@ -101,6 +123,24 @@ class Script:
 
     def point(self, point_id: str) -> PointScript:
         return self.points[point_id]
+
+
+def _stance(raw: object, at: str) -> Stance | None:
+    """A rubric point's ``against:`` block (see :class:`Stance`), validated."""
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or not raw.get("says"):
+        raise DirectorError(f"{at}: must be a mapping with says: [patterns] (and unless:)")
+    compiled = {}
+    for key in ("says", "unless"):
+        patterns = raw.get(key) or []
+        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
+            raise DirectorError(f"{at}.{key}: must be a list of regular expressions")
+        try:
+            compiled[key] = tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+        except re.error as exc:
+            raise DirectorError(f"{at}.{key}: {exc}") from None
+    return Stance(compiled["says"], compiled["unless"])
 
 
 def _lines(raw: Mapping, key: str, where: str, *, required: bool = True) -> tuple[str, ...]:
@@ -181,6 +221,7 @@ def _script(scenario: Scenario, _card_id: int) -> Script:
             raise DirectorError(f"{at}touch: must be a list of words or phrases")
         words = tuple(w for w in touch_raw if w.strip())
         touch = Terms(words, "the idea in words", words[0]) if words else None
+        against = _stance(item.get("against"), at + "against")
         advice = item.get("advice")
         if advice is None:
             example = point.examples[0] if point.examples else point.point
@@ -197,6 +238,7 @@ def _script(scenario: Scenario, _card_id: int) -> Script:
             evidence=evidence,
             fact=fact,
             touch=touch,
+            against=against,
             press=press,
             acknowledge=_lines(item, "acknowledge", at, required=False)
             or tuple(defaults["acknowledge"]),

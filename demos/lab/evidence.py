@@ -181,6 +181,7 @@ def _terms(item: Mapping, where: str) -> Terms:
         words,
         str(item.get("says") or f"mention of {words[0]}"),
         str(item.get("example") or words[0]),
+        topical=bool(item.get("topical", False)),
         at_least=int(item.get("at_least", 1)),
     )
 

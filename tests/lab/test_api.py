@@ -97,7 +97,7 @@ def test_a_conversation_passed_back_and_forth_ends_with_a_debrief(lab_app, scena
     preview = call(
         client,
         "/lab_preview",
-        "Split chapters into sections.",
+        "Split chapters into sections of about 1,500 words.",
         scenario.lesson_id,
         asked["conversation"],
     )
@@ -113,7 +113,7 @@ def test_a_conversation_passed_back_and_forth_ends_with_a_debrief(lab_app, scena
     sent = call(
         client,
         "/lab_send",
-        "Split chapters into sections.",
+        "Split chapters into sections of about 1,500 words.",
         scenario.lesson_id,
         asked["conversation"],
     )

@@ -671,10 +671,10 @@ def test_facts_cited_for_a_claim_of_ones_own_keep_their_credit(scenarios, embedd
 
 def test_the_cards_own_figure_alone_earns_nothing(scenarios, embedder):
     """ "$200." is the card's budget read back, not cost arithmetic; one step of a real plan
-    ("Split each chapter into sections.") still counts."""
+    ("Split each chapter into sections of 1,500 words.") still counts."""
     scenario = by_id(scenarios, "hugging-face")
     assert score_by_embeddings(scenario, ["$200."], embedder).covered == 0
-    split = score_by_embeddings(scenario, ["Split each chapter into sections."], embedder)
+    split = score_by_embeddings(scenario, ["Split each chapter into 1,500-word sections."], embedder)
     assert split.status("long-chapter-handling") == "covered"
 
 
@@ -686,3 +686,172 @@ def test_timing_one_epoch_is_not_cutting_the_work(scenarios, embedder):
     assert score_by_embeddings(card, [timing], embedder).status("reduce-the-work") != "covered"
     cutting = "Train for one epoch instead of five, on sequences cut to 256 tokens."
     assert score_by_embeddings(card, [cutting], embedder).status("reduce-the-work") == "covered"
+
+
+@pytest.mark.parametrize(
+    "scenario_id, message, point_id",
+    [
+        # someone else will catch it: the topic waved away, not answered
+        (
+            "hugging-face",
+            "Bad questions hardly matter, since the editors read every quiz anyway.",
+            "quality-evaluation",
+        ),
+        ("hugging-face", "Honestly, quality is not a big concern here.", "quality-evaluation"),
+        (
+            "free-compute",
+            "There's no need to spend a cent on this, trust the free tier.",
+            "when-to-pay",
+        ),
+    ],
+)
+def test_a_topic_waved_away_earns_nothing(scenarios, embedder, scenario_id, message, point_id):
+    """Outside authors label "the teachers check everything anyway" or "no need to pay" as the
+    opposite stance (missing), not as the topic touched."""
+    coverage = score_by_embeddings(by_id(scenarios, scenario_id), [message], embedder)
+    assert coverage.status(point_id) == "missing"
+
+
+def test_waving_a_topic_away_with_a_reason_beside_it_still_counts(scenarios, embedder):
+    card = by_id(scenarios, "free-compute")
+    reasoned = "No need to pay: the pilot says 18 GPU-hours, well inside Kaggle's 30 a week."
+    assert score_by_embeddings(card, [reasoned], embedder).status("when-to-pay") != "missing"
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("Copy the checkpoint folder to your Drive.", "partial"),  # where, but not how often
+        ("Keep saving your progress as you go.", "partial"),
+        ("Push a checkpoint to the Hub every 45 minutes.", "covered"),
+        ("Set save_steps=250 so a checkpoint lands in /kaggle/working regularly.", "covered"),
+        (
+            "When Colab cuts you off, load the last saved state and resume training from there.",
+            "covered",
+        ),
+        ("Guarda un checkpoint en Drive cada 20 minutos y reanuda desde ahí.", "covered"),
+    ],
+)
+def test_surviving_a_session_ending_needs_an_interval_or_a_resume(
+    scenarios, embedder, message, expected
+):
+    """Outside authors credit saving only with how often or with resuming; where alone, or
+    "as you go", is partial."""
+    card = by_id(scenarios, "free-compute")
+    assert (
+        score_by_embeddings(card, [message], embedder).status("checkpoint-and-resume") == expected
+    )
+
+
+def test_gradient_checkpointing_is_not_saving_progress(scenarios, embedder):
+    card = by_id(scenarios, "free-compute")
+    message = "Switch on gradient checkpointing so the activations take less memory."
+    assert (
+        score_by_embeddings(card, [message], embedder).status("checkpoint-and-resume") != "covered"
+    )
+
+
+def test_arguing_the_opposite_stance_earns_the_point_nothing(scenarios, embedder):
+    """The misconception a point is about ("count the weights, so a full fine-tune fits") earns
+    it nothing, whatever figures come with it and in whichever message."""
+    card = by_id(scenarios, "free-compute")
+    figures = "Half precision means six gigabytes of weights, and the T4 has fifteen."
+    stance = "So the whole model fits on it comfortably; fine-tune every layer."
+    assert score_by_embeddings(card, [figures], embedder).status("memory-fit") == "covered"
+    assert score_by_embeddings(card, [figures, stance], embedder).status("memory-fit") == "missing"
+    # the fix named anywhere, a question, or a negation is not that stance
+    fixed = [
+        figures,
+        stance,
+        "Actually no: with Adam it's far more, so load it in 4-bit with QLoRA.",
+    ]
+    assert score_by_embeddings(card, fixed, embedder).status("memory-fit") == "covered"
+    asked = [figures, "Does the whole model even fit on it?"]
+    assert score_by_embeddings(card, asked, embedder).status("memory-fit") == "covered"
+    denied = ["Training every weight won't fit in 15 GB, so use LoRA adapters in fp16."]
+    assert score_by_embeddings(card, denied, embedder).status("memory-fit") == "covered"
+    waved = [figures, stance, "No need for LoRA or any of that."]
+    assert score_by_embeddings(card, waved, embedder).status("memory-fit") == "missing"
+
+
+@pytest.mark.parametrize(
+    "messages, expected",
+    [
+        (["Train it on your old quizzes first, then see how it does."], "missing"),
+        (["Honestly prompting is too unreliable for this, so fine-tune."], "missing"),
+        (
+            [
+                "Write one prompt with the rules and two sample questions from a teacher.",
+                "Skip fine-tuning for the first semester and revisit it later.",
+            ],
+            "covered",
+        ),
+    ],
+)
+def test_training_first_is_the_opposite_of_prompting_first(scenarios, embedder, messages, expected):
+    card = by_id(scenarios, "hugging-face")
+    verdict = score_by_embeddings(card, messages, embedder).status("prompting-before-fine-tuning")
+    assert verdict == expected
+
+
+@pytest.mark.parametrize(
+    "message, expected",
+    [
+        ("We'll cut the chapters up before they go in.", "partial"),
+        ("Its context window holds 32k tokens, so whole chapters go in at once.", "partial"),
+        ("Cut each chapter into chunks of roughly 800 words at its headings.", "covered"),
+        ("Split chapters at the headings and ask for two questions per section.", "covered"),
+        ("Partimos cada capítulo en secciones de unas 1.200 palabras.", "covered"),
+    ],
+)
+def test_a_long_chapter_needs_a_section_size_or_what_each_section_gets(
+    scenarios, embedder, message, expected
+):
+    card = by_id(scenarios, "hugging-face")
+    assert (
+        score_by_embeddings(card, [message], embedder).status("long-chapter-handling") == expected
+    )
+
+
+@pytest.mark.parametrize(
+    "scenario_id, message, point_id, expected",
+    [
+        # a decision with a timing but no check: partial, in any language
+        (
+            "pytorch",
+            "Let's kick off the port this sprint and be done with it.",
+            "concrete-plan",
+            "partial",
+        ),
+        (
+            "pytorch",
+            "Proponuję, żeby zacząć migrację od razu, bo to się szybko zwróci.",
+            "concrete-plan",
+            "partial",
+        ),
+        # a demo with nothing a visitor does in it is partial; where another person runs it is not
+        (
+            "idea-to-demo",
+            "I'll throw together a small Gradio demo at the end.",
+            "ship-something-small",
+            "partial",
+        ),
+        (
+            "idea-to-demo",
+            "You'll get a Gradio app where you drop in a photo of a leaf and get the label.",
+            "ship-something-small",
+            "covered",
+        ),
+        (
+            "idea-to-demo",
+            "It ends on a public Space with the weights on the Hub.",
+            "ship-something-small",
+            "covered",
+        ),
+    ],
+)
+def test_a_decision_or_a_demo_without_its_specific_is_partial(
+    scenarios, embedder, scenario_id, message, point_id, expected
+):
+    coverage = score_by_embeddings(by_id(scenarios, scenario_id), [message], embedder)
+    assert coverage.status(point_id) == expected
