@@ -674,7 +674,9 @@ def test_the_cards_own_figure_alone_earns_nothing(scenarios, embedder):
     ("Split each chapter into sections of 1,500 words.") still counts."""
     scenario = by_id(scenarios, "hugging-face")
     assert score_by_embeddings(scenario, ["$200."], embedder).covered == 0
-    split = score_by_embeddings(scenario, ["Split each chapter into 1,500-word sections."], embedder)
+    split = score_by_embeddings(
+        scenario, ["Split each chapter into 1,500-word sections."], embedder
+    )
     assert split.status("long-chapter-handling") == "covered"
 
 
