@@ -51,6 +51,8 @@ SEALED = (
     ("round12", "dev/round12-reviewed.yaml", "f81bc06"),
     ("round13", "dev/round13-reviewed.yaml", "5bdc4a6"),
     ("round14", "dev/round14-reviewed.yaml", "5bdc4a6"),
+    ("round15", "dev/round15-reviewed.yaml", "86d143d"),
+    ("round16", "dev/round16-reviewed.yaml", "86d143d"),
 )
 # (at most this many points covered: -1 never; whether a covered point there becomes partial)
 SETTINGS = tuple(
