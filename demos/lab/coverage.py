@@ -14,6 +14,7 @@ from demos import hub
 from demos.course import Scenario
 from demos.lab.compute import compute
 from demos.lab.evidence import (
+    UNSPACED,
     AllOf,
     Check,
     Terms,
@@ -63,7 +64,7 @@ NEAREST_MARGIN = 0.10
 KIND_AT = 0.30
 MAX_SENTENCES = 400  # a very long conversation is scored on its most recent sentences
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|\n+")
+_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])\s*|\n+")  # (and CJK stops)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,13 @@ def split_sentences(text: str) -> list[str]:
     """Sentences (and clauses after semicolons) of ``text`` with at least two words, or one
     word with a digit in it (a reply that is just "Qwen2.5-7B-Instruct.")."""
     parts = (part.strip(" -*•\t") for part in _SENTENCE_END.split(text))
-    return [part for part in parts if len(part.split()) >= 2 or any(c.isdigit() for c in part)]
+    return [
+        part
+        for part in parts
+        if len(part.split()) >= 2
+        or any(c.isdigit() for c in part)
+        or len(UNSPACED.findall(part)) >= 4  # Chinese or Japanese, written without spaces
+    ]
 
 
 def scored_units(scenario: Scenario, messages: Sequence[str]) -> tuple[list[str], bool]:
@@ -362,6 +369,10 @@ def score_by_embeddings(
     card = card_texts(scenario)
     own_units = [card_words_removed(unit, card) for unit in units]
     opposed = _opposed(scenario, learner_messages)
+    # a confident but wrong specific ("Kaggle gives 30 GPU-hours a day", "bf16 on the T4"):
+    # the sentence, its clauses and the pairs it is in earn partial credit at most
+    wrong_said = [unit for unit in units if script.is_wrong(unit)]
+    wrong = [any(unit in said or said in unit for said in wrong_said) for unit in units]
     for index, point in enumerate(scenario.rubric):
         if not units:
             points.append(
@@ -379,7 +390,7 @@ def score_by_embeddings(
         if checks:
             backed = []
             for i, unit in enumerate(units):
-                if against[i]:
+                if against[i] or wrong[i]:
                     continue
                 check = _evidence_in(checks, unit, own_units[i])
                 if check is not None and _about(by_point[i], index, check, unit, foreign[i]):
@@ -407,6 +418,8 @@ def score_by_embeddings(
                 best = min(best, COVERED_AT - 0.01)
         else:
             status = _status(best)
+            if status == "covered" and wrong[best_unit]:
+                status = "partial"
         quote = _best_sentence(units[best_unit], targets, embedder) if status != "missing" else ""
         quote = _whole_sentence(originals.get(quote, quote), learner_messages)
         points.append(

@@ -120,9 +120,27 @@ class Script:
     turn_back: tuple[str, ...]
     closing: tuple[str, ...]
     points: Mapping[str, PointScript]
+    # Confident but wrong specifics for this scenario (``wrong:`` in the card): a sentence that
+    # states one earns partial credit at most, whatever else it carries
+    wrong: tuple[re.Pattern[str], ...] = ()
 
     def point(self, point_id: str) -> PointScript:
         return self.points[point_id]
+
+    def is_wrong(self, sentence: str) -> bool:
+        return any(p.search(sentence) for p in self.wrong)
+
+
+def _patterns(raw: object, at: str) -> tuple[re.Pattern[str], ...]:
+    """A list of case-insensitive regular expressions from the card, compiled."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
+        raise DirectorError(f"{at}: must be a list of regular expressions")
+    try:
+        return tuple(re.compile(p, re.IGNORECASE) for p in raw)
+    except re.error as exc:
+        raise DirectorError(f"{at}: {exc}") from None
 
 
 def _stance(raw: object, at: str) -> Stance | None:
@@ -131,16 +149,9 @@ def _stance(raw: object, at: str) -> Stance | None:
         return None
     if not isinstance(raw, Mapping) or not raw.get("says"):
         raise DirectorError(f"{at}: must be a mapping with says: [patterns] (and unless:)")
-    compiled = {}
-    for key in ("says", "unless"):
-        patterns = raw.get(key) or []
-        if not isinstance(patterns, list) or not all(isinstance(p, str) for p in patterns):
-            raise DirectorError(f"{at}.{key}: must be a list of regular expressions")
-        try:
-            compiled[key] = tuple(re.compile(p, re.IGNORECASE) for p in patterns)
-        except re.error as exc:
-            raise DirectorError(f"{at}.{key}: {exc}") from None
-    return Stance(compiled["says"], compiled["unless"])
+    return Stance(
+        _patterns(raw["says"], f"{at}.says"), _patterns(raw.get("unless"), f"{at}.unless")
+    )
 
 
 def _lines(raw: Mapping, key: str, where: str, *, required: bool = True) -> tuple[str, ...]:
@@ -255,6 +266,7 @@ def _script(scenario: Scenario, _card_id: int) -> Script:
         turn_back=_lines(raw, "turn_back", where, required=False) or tuple(defaults["turn_back"]),
         closing=_lines(raw, "closing", where, required=False) or tuple(defaults["closing"]),
         points=points,
+        wrong=_patterns(card.get("wrong"), "scenario.wrong"),
     )
 
 

@@ -351,8 +351,16 @@ def glossary() -> Glossary:
         for form in forms or ():
             english_for.setdefault(str(form).lower(), str(english))
     phrases = sorted(english_for, key=len, reverse=True)
+    # Chinese, Japanese and Korean write words without spaces between them (or attach particles
+    # to them): their forms are found anywhere; every other form only as a whole word.
     pattern = (
-        re.compile(r"(?<![\w'’])(" + "|".join(map(re.escape, phrases)) + r")(?![\w'’])", re.I)
+        re.compile(
+            "|".join(
+                re.escape(p) if UNSPACED.search(p) else rf"(?<![\w'’]){re.escape(p)}(?![\w'’])"
+                for p in phrases
+            ),
+            re.I,
+        )
         if phrases
         else None
     )
@@ -366,6 +374,15 @@ def glossary() -> Glossary:
 
 
 _ANY_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
+# Scripts written without spaces between words (Han, Hiragana, Katakana) or with particles
+# attached (Hangul)
+UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+# Letters of the Latin script (with its accented and Vietnamese forms)
+_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
+_LETTER = re.compile(r"[^\W\d_]")
+# A text whose letters are mostly of another script (Cyrillic, Arabic, Devanagari, Han, Hangul,
+# ...) reads as another language whatever its function words
+OTHER_SCRIPT_SHARE = 0.3
 
 
 def _function_words(text: str) -> tuple[int, int]:
@@ -379,6 +396,9 @@ def looks_foreign(text: str) -> bool:
     """True when ``text`` reads as another language than English: at least ``min_foreign`` of
     the glossary's foreign function words ("el", "und", "avec"), and more of them than of the
     English ones. A sentence of technical terms alone ("Kaggle, 30 GPU-hours") is not."""
+    letters = _LETTER.findall(text)
+    if letters and 1 - len(_LATIN.findall(text)) / len(letters) >= OTHER_SCRIPT_SHARE:
+        return True
     foreign, english = _function_words(text)
     return foreign >= glossary().min_foreign and foreign > english
 
@@ -399,7 +419,14 @@ def gloss(text: str, foreign: bool | None = None) -> str:
         foreign = looks_foreign(text)
     if spec.pattern is None or not foreign:
         return text
-    return spec.pattern.sub(lambda m: spec.english_for.get(m.group(0).lower(), m.group(0)), text)
+
+    def english(match: re.Match[str]) -> str:
+        said = spec.english_for.get(match.group(0).lower(), match.group(0))
+        # between unspaced characters the English word needs spaces of its own
+        return f" {said} " if UNSPACED.search(match.group(0)) else said
+
+    read = spec.pattern.sub(english, text)
+    return re.sub(r"  +", " ", read).strip() if UNSPACED.search(text) else read
 
 
 # ----------------------------------------------------------------------------- echoed forms

@@ -857,3 +857,102 @@ def test_a_decision_or_a_demo_without_its_specific_is_partial(
 ):
     coverage = score_by_embeddings(by_id(scenarios, scenario_id), [message], embedder)
     assert coverage.status(point_id) == expected
+
+
+@pytest.mark.parametrize(
+    "scenario_id, messages, point_id, expected",
+    [
+        # a confident but wrong specific earns partial credit at most
+        (
+            "free-compute",
+            ["Train it in bfloat16 with LoRA adapters, the T4 handles that."],
+            "memory-fit",
+            "partial",
+        ),
+        (
+            "free-compute",
+            ["LoRA in fp16: the T4 has no bf16, so don't use bfloat16."],
+            "memory-fit",
+            "covered",
+        ),
+        (
+            "free-compute",
+            ["Do the long run on Kaggle, you get 20 GPU-hours per day there."],
+            "platform-choice",
+            "partial",
+        ),
+        (
+            "idea-to-demo",
+            ["I'll count it a win at 85% F1 on the training data."],
+            "precise-task",
+            "partial",
+        ),
+        (
+            "hugging-face",
+            ["Llama-3.1-8B-Instruct, 8B parameters, Apache licence, so we can ship it."],
+            "specific-model-choice",
+            "partial",
+        ),
+        # the opposite stance earns nothing
+        (
+            "pytorch",
+            ["With Lightning's anomaly detection that NaN would have been caught in minutes."],
+            "keeps-debuggability",
+            "missing",
+        ),
+        (
+            "idea-to-demo",
+            ["I'll code a CNN from scratch in PyTorch and train it on my 3,000 photos."],
+            "hub-baseline-first",
+            "missing",
+        ),
+        (
+            "idea-to-demo",
+            [
+                "First a zero-shot baseline with openai/clip-vit-base-patch32 on 200 held-out photos.",
+                "Then, only for comparison, a tiny CNN trained from scratch.",
+            ],
+            "hub-baseline-first",
+            "covered",
+        ),
+    ],
+)
+def test_wrong_specifics_and_opposite_stances(
+    scenarios, embedder, scenario_id, messages, point_id, expected
+):
+    coverage = score_by_embeddings(by_id(scenarios, scenario_id), messages, embedder)
+    assert coverage.status(point_id) == expected
+
+
+@pytest.mark.parametrize(
+    "scenario_id, message, point_id",
+    [
+        (
+            "free-compute",
+            "每 30 分钟把 checkpoint 保存到 Google Drive，断线以后从最后一个 checkpoint 恢复训练。",
+            "checkpoint-and-resume",
+        ),
+        (
+            "free-compute",
+            "Сохраняйте checkpoint в Google Drive каждые 30 минут и продолжайте с последнего.",
+            "checkpoint-and-resume",
+        ),
+        (
+            "hugging-face",
+            "각 장을 1,500 단어 정도의 섹션으로 나누고 섹션마다 질문 두 개를 만듭니다.",
+            "long-chapter-handling",
+        ),
+        (
+            "hugging-face",
+            "سنقسم كل فصل إلى أقسام من حوالي 1500 كلمة ونطلب سؤالين لكل قسم.",
+            "long-chapter-handling",
+        ),
+    ],
+)
+def test_scripts_other_than_latin_are_read_through_the_glossary(
+    scenarios, embedder, scenario_id, message, point_id
+):
+    """Chinese, Russian, Korean and Arabic answers once earned nothing: MiniLM reads English and
+    the glossary held only Latin-script languages."""
+    coverage = score_by_embeddings(by_id(scenarios, scenario_id), [message], embedder)
+    assert coverage.status(point_id) == "covered"

@@ -251,3 +251,16 @@ def test_questions_are_recognised_in_several_forms():
     assert is_question("how many chapters a month")
     assert is_question("¿Cuánto cuesta?")
     assert not is_question("We split each chapter into sections.")
+
+
+def test_a_malformed_stance_or_wrong_fact_names_the_field(scenarios):
+    scenario = scenarios[0]
+    card = dict(scenario.card)
+    card["wrong"] = ["(unclosed"]
+    with pytest.raises(DirectorError, match=r"scenario\.wrong"):
+        script_for(dataclasses.replace(scenario, card=card))
+    rubric = [dict(item) for item in scenario.card["rubric"]]
+    rubric[0]["against"] = {"unless": ["x"]}
+    card = {**scenario.card, "rubric": rubric}
+    with pytest.raises(DirectorError, match=r"rubric\[.*\]\.against"):
+        script_for(dataclasses.replace(scenario, card=card))

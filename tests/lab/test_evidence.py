@@ -266,3 +266,30 @@ def test_a_headline_is_a_status_not_a_heading_over_content(sentence, headline):
 )
 def test_a_string_of_terms_is_not_a_sentence(sentence, keywords):
     assert is_keyword_string(sentence) is keywords
+
+
+@pytest.mark.parametrize(
+    "text, foreign",
+    [
+        ("Это займёт около 20 часов на T4.", True),
+        ("先用 zero-shot 做 baseline, 再决定要不要训练。", True),
+        ("각 장을 섹션으로 나눕니다.", True),
+        ("سنقسم كل فصل إلى أقسام.", True),
+        ("Kaggle, 30 GPU-hours, LoRA.", False),
+        ("We run it on the T4 for 2 hours, then stop.", False),
+    ],
+)
+def test_a_text_mostly_in_another_script_reads_as_another_language(text, foreign):
+    from demos.lab.evidence import looks_foreign
+
+    assert looks_foreign(text) is foreign
+
+
+def test_chinese_and_korean_forms_are_found_inside_words_and_spaced_out():
+    from demos.lab.evidence import gloss
+
+    read = gloss("每个章节分成小节，然后生成问题。")
+    assert "sections" in read.split() and "then" in read.split() and "questions" in read.split()
+    # a Latin-script form still needs a whole word
+    assert "30 hours" in gloss("São 30 horas de GPU, não é?")
+    assert "horastotais" in gloss("As horastotais não contam, não é?")
