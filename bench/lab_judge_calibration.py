@@ -53,6 +53,8 @@ SEALED = (
     ("round14", "dev/round14-reviewed.yaml", "5bdc4a6"),
     ("round15", "dev/round15-reviewed.yaml", "86d143d"),
     ("round16", "dev/round16-reviewed.yaml", "86d143d"),
+    ("round17", "dev/round17-reviewed.yaml", "71a3a6a"),
+    ("round18", "dev/round18-reviewed.yaml", "71a3a6a"),
 )
 # (at most this many points covered: -1 never; whether a covered point there becomes partial)
 SETTINGS = tuple(
