@@ -253,7 +253,9 @@ def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
     bench/lab_judge_calibration.py the judge's blind verdicts; issue 10's 85% is a target for
     those, not for this). Recorded when round 12 joined dev (2026-12-02): the sentence-level
     verdict (the live meter's) agreed on 78.8% of points, the debrief's on 84.2% (79.0% and 84.4%
-    since the glossary's seven more languages); the guards sit about two points below. No gaming transcript earns a point in the debrief but the known misses
+    since the glossary's seven more languages). With rounds 13 to 18 joined and the rules they
+    led to (stances, wrong specifics, six more scripts in the glossary; 2026-12-02 afternoon),
+    the debrief agrees on 85.1% of 2,403 points; the guards sit about two points below. No gaming transcript earns a point in the debrief but the known misses
     above (the advice head was trained on these, so this guards the wiring, not how well it carries)."""
     by_id = {s.lesson_id: s for s in scenarios}
     sentence_level = debrief = total = 0
@@ -268,7 +270,7 @@ def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
             covered = {(item["name"], p.id) for p in verdict.points if p.status == "covered"}
             assert covered <= KNOWN_GAMING_COVERED, covered
     assert sentence_level / total >= 0.76, f"{sentence_level}/{total}"
-    assert debrief / total >= 0.82, f"{debrief}/{total}"
+    assert debrief / total >= 0.83, f"{debrief}/{total}"
 
 
 def _coverage(statuses: list[str], method: str = "embeddings") -> Coverage:
@@ -900,6 +902,19 @@ def test_a_decision_or_a_demo_without_its_specific_is_partial(
             "keeps-debuggability",
             "missing",
         ),
+        (
+            "free-compute",
+            ["Rent a 48 GB card for a day and you can simply run the full fine-tune, if you like."],
+            "memory-fit",
+            "missing",
+        ),
+        (
+            "pytorch",
+            ["After the port nobody will need to debug a training loop again."],
+            "keeps-debuggability",
+            "missing",
+        ),
+        ("free-compute", ["Honestly I'd never spend a cent on it."], "when-to-pay", "missing"),
         (
             "idea-to-demo",
             ["I'll code a CNN from scratch in PyTorch and train it on my 3,000 photos."],
