@@ -55,6 +55,8 @@ SEALED = (
     ("round16", "dev/round16-reviewed.yaml", "86d143d"),
     ("round17", "dev/round17-reviewed.yaml", "71a3a6a"),
     ("round18", "dev/round18-reviewed.yaml", "71a3a6a"),
+    ("round19", "dev/round19-reviewed.yaml", "d648b3d"),
+    ("round20", "dev/round20-reviewed.yaml", "0a744d7"),
 )
 # (at most this many points covered: -1 never; whether a covered point there becomes partial)
 SETTINGS = tuple(
