@@ -219,6 +219,7 @@ class EmptyWords:
     min_items: int
     short_words: int
     short_share: float
+    clause_words: int
     hedges: re.Pattern[str] | None = None
     approximations: re.Pattern[str] | None = None
 
@@ -234,6 +235,7 @@ def empty_words() -> EmptyWords:
         min_items=int(lists.get("min_items", 5)),
         short_words=int(lists.get("short_words", 2)),
         short_share=float(lists.get("short_share", 0.8)),
+        clause_words=int(lists.get("clause_words", 99)),
         hedges=_alternatives(raw.get("hedges")),
         approximations=_alternatives(raw.get("approximations")),
     )
@@ -273,6 +275,8 @@ def is_list(sentence: str) -> bool:
     items = [part.split() for part in _ITEM_SPLIT.split(sentence) if words(part)]
     if len(items) < spec.min_items:
         return False
+    if max(len(item) for item in items) >= spec.clause_words:
+        return False  # a clause that says what the items are: an enumeration, not a bare list
     short = sum(len(item) <= spec.short_words for item in items)
     return short / len(items) >= spec.short_share
 

@@ -264,3 +264,39 @@ def test_a_malformed_stance_or_wrong_fact_names_the_field(scenarios):
     card = {**scenario.card, "rubric": rubric}
     with pytest.raises(DirectorError, match=r"rubric\[.*\]\.against"):
         script_for(dataclasses.replace(scenario, card=card))
+
+
+@pytest.mark.parametrize(
+    "lesson_id, sentence, wrong",
+    [
+        # the sampler and the accumulation do not port themselves; the port is not a day's work
+        (
+            "pytorch",
+            "Our custom sampler will just work as is once it's in a LightningModule.",
+            True,
+        ),
+        (
+            "pytorch",
+            "Accumulation maps to accumulate_grad_batches; the scheduler then steps later.",
+            False,
+        ),
+        ("pytorch", "A drop-in replacement for our accumulation, so that part is free.", True),
+        ("pytorch", "Rewriting the loop would take a couple of days at most.", True),
+        ("pytorch", "A two-day pilot porting one model on a branch, after the release.", False),
+        ("pytorch", "Lightning can't handle a custom sampler, so ours goes.", True),
+        ("pytorch", "The Trainer clips gradients automatically, so no more NaNs.", True),
+        ("pytorch", "With DDP we get four GPUs for free, nothing to change.", True),
+        ("pytorch", "DDP across four GPUs is one flag plus checking our sampler.", False),
+        # an always-on GPU priced as the plan; paying first
+        ("hugging-face", "Keep an L4 endpoint always on, roughly $0.80 an hour.", True),
+        ("hugging-face", "An always-on GPU would eat about $580 of the $200.", False),
+        ("free-compute", "Just buy Colab Pro for $10 and be done.", True),
+        ("free-compute", "Only if Kaggle's 30 hours run out would I buy Colab Pro.", False),
+        ("free-compute", "Kaggle hands out 30 hours of GPU per day.", True),
+        ("idea-to-demo", "Kaggle gives 12 GPU hours a day, so I'll train daily.", True),
+        ("idea-to-demo", "Kaggle gives 30 GPU-hours a week; I need about 3.", False),
+    ],
+)
+def test_the_cards_name_confident_but_wrong_specifics(scenarios, lesson_id, sentence, wrong):
+    """Each card's ``wrong:`` list (partial credit at most): the wrong fact, not its neighbours."""
+    assert script_for(by_id(scenarios, lesson_id)).is_wrong(sentence) is wrong

@@ -100,6 +100,9 @@ def test_claims_lists_hype_and_copied_words():
     assert not is_claim("Lightning handles checkpointing and logging.")
     assert is_list("Stack: PyTorch, Transformers, LoRA, Kaggle, Gradio, Docker.")
     assert not is_list("The Trainer calls backward, the optimizer step, checkpoints and logging.")
+    # a clause that says what the items are makes an answer of a terse enumeration
+    assert not is_list("Gain: Lightning takes over the loop, device moves, AMP, logging, DDP.")
+    assert is_list("Gain: loop, device moves, AMP, logging, DDP, checkpoints.")
     assert is_hype("A seamless, AI-powered pipeline.") and not is_hype("A robust baseline.")
     card = ["A 4-GPU machine lands next quarter.", "Prompting first."]
     assert card_words_removed("Prompting first.", card) == ""
