@@ -64,7 +64,11 @@ NEAREST_MARGIN = 0.10
 KIND_AT = 0.30
 MAX_SENTENCES = 400  # a very long conversation is scored on its most recent sentences
 
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+|(?<=[。！？；])\s*|\n+")  # (and CJK stops)
+# (and CJK stops; Thai ends a sentence with a space and no stop: a space between two runs of
+# Thai is cut, one beside a Latin term or a number, "บน Kaggle ได้ 30 ชั่วโมง", is not)
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?;])\s+|(?<=[。！？；])\s*|(?<=[\u0e00-\u0e7f])[^\S\n]+(?=[\u0e00-\u0e7f])|\n+"
+)
 
 
 @dataclass(frozen=True)
@@ -114,7 +118,7 @@ def split_sentences(text: str) -> list[str]:
         for part in parts
         if len(part.split()) >= 2
         or any(c.isdigit() for c in part)
-        or len(UNSPACED.findall(part)) >= 4  # Chinese or Japanese, written without spaces
+        or len(UNSPACED.findall(part)) >= 4  # Chinese, Japanese or Thai: without spaces
     ]
 
 

@@ -355,19 +355,10 @@ def glossary() -> Glossary:
         for form in forms or ():
             english_for.setdefault(str(form).lower(), str(english))
     phrases = sorted(english_for, key=len, reverse=True)
-    # Chinese, Japanese and Korean write words without spaces between them (or attach particles
-    # to them): their forms are found anywhere; every other form only as a whole word.
-    pattern = (
-        re.compile(
-            "|".join(
-                re.escape(p) if UNSPACED.search(p) else rf"(?<![\w'’]){re.escape(p)}(?![\w'’])"
-                for p in phrases
-            ),
-            re.I,
-        )
-        if phrases
-        else None
-    )
+    # Chinese, Japanese, Korean and Thai write words without spaces between them (or attach
+    # particles to them): their forms are found anywhere (a Thai form at a syllable's edge, see
+    # `_form_pattern`); every other form only as a whole word.
+    pattern = re.compile("|".join(map(_form_pattern, phrases)), re.I) if phrases else None
     return Glossary(
         english=frozenset(str(w).lower() for w in function.get("english") or ()),
         foreign=frozenset(str(w).lower() for w in function.get("foreign") or ()),
@@ -377,15 +368,40 @@ def glossary() -> Glossary:
     )
 
 
-_ANY_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?")
-# Scripts written without spaces between words (Han, Hiragana, Katakana) or with particles
+# (Thai vowel and tone marks are not word characters to `re`: a Thai word keeps them)
+_THAI_MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"
+_ANY_WORD = re.compile(rf"(?:[^\W\d_]|[{_THAI_MARKS}])+(?:['’][^\W\d_]+)?")
+# Scripts written without spaces between words (Han, Hiragana, Katakana, Thai) or with particles
 # attached (Hangul)
-UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+UNSPACED = re.compile(
+    r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
+)
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
+# A Thai form is found inside a run of Thai, but not starting just after a leading vowel (เ แ โ
+# ใ ไ, written before the consonant they are said after) nor ending before a vowel or tone mark
+# of its last syllable: "กี่" (how many) is not read in "เกี่ยว", nor "สาม" (three) in "สามารถ".
+_THAI_START = r"(?<![\u0e40-\u0e44])"
+_THAI_END = rf"(?![\u0e30\u0e32\u0e33\u0e45{_THAI_MARKS}])"
+_WORD_START = r"(?<![\w'’])"
+_WORD_END = r"(?![\w'’])"
+
+
+def _form_pattern(form: str) -> str:
+    """A glossary form as a pattern: a whole word, or anywhere in a script without spaces."""
+    escaped = re.escape(form)
+    if not _THAI.search(form):
+        return escaped if UNSPACED.search(form) else f"{_WORD_START}{escaped}{_WORD_END}"
+    # Thai, perhaps beside a Latin term ("ไม่ต้อง fine-tune"): each end as its script wants
+    start = _THAI_START if _THAI.match(form[0]) else _WORD_START
+    end = _THAI_END if _THAI.match(form[-1]) else _WORD_END
+    return f"{start}{escaped}{end}"
+
+
 # Letters of the Latin script (with its accented and Vietnamese forms)
 _LATIN = re.compile(r"[A-Za-z\u00c0-\u024f\u1e00-\u1eff]")
 _LETTER = re.compile(r"[^\W\d_]")
 # A text whose letters are mostly of another script (Cyrillic, Arabic, Devanagari, Han, Hangul,
-# ...) reads as another language whatever its function words
+# Thai, ...) reads as another language whatever its function words
 OTHER_SCRIPT_SHARE = 0.3
 
 

@@ -143,6 +143,24 @@ def test_sentences_are_split_on_punctuation_and_lines():
     ]
 
 
+def test_thai_sentences_are_split_at_the_spaces_between_them():
+    """Thai ends a sentence with a space and no stop; a space beside a Latin term or a number
+    is inside the sentence."""
+    text = (
+        "เราจะเทรนโมเดลบน Kaggle ได้ฟรี 30 ชั่วโมงต่อสัปดาห์ จากนั้นบันทึก checkpoint ทุก 30 นาที"
+        " ถ้าหลุดก็เทรนต่อจากอันล่าสุด"
+    )
+    assert split_sentences(text) == [
+        "เราจะเทรนโมเดลบน Kaggle ได้ฟรี 30 ชั่วโมงต่อสัปดาห์",
+        "จากนั้นบันทึก checkpoint ทุก 30 นาที",
+        "ถ้าหลุดก็เทรนต่อจากอันล่าสุด",
+    ]
+    assert split_sentences("เทรน 2 epoch แล้วบันทึก\nใช้ LoRA บน Kaggle") == [
+        "เทรน 2 epoch แล้วบันทึก",
+        "ใช้ LoRA บน Kaggle",
+    ]
+
+
 def test_a_judges_advice_quoting_words_from_nowhere_is_dropped(scenarios, embedder):
     scenario = scenarios[1]
     messages = ["Qwen2.5-1.5B-Instruct, on our own GPU."]
@@ -982,12 +1000,33 @@ def test_wrong_specifics_and_opposite_stances(
             "سنقسم كل فصل إلى أقسام من حوالي 1500 كلمة ونطلب سؤالين لكل قسم.",
             "long-chapter-handling",
         ),
+        (
+            "free-compute",
+            "Зберігайте checkpoint у Google Drive кожні 30 хвилин і продовжуйте з останнього.",
+            "checkpoint-and-resume",
+        ),
+        (
+            "hugging-face",
+            "Розбиваємо кожен розділ на частини приблизно по 1500 слів і просимо два питання на "
+            "кожну частину.",
+            "long-chapter-handling",
+        ),
+        (
+            "free-compute",
+            "บันทึก checkpoint ลง Google Drive ทุก 30 นาที แล้วเทรนต่อจาก checkpoint ล่าสุด",
+            "checkpoint-and-resume",
+        ),
+        (
+            "hugging-face",
+            "แบ่งแต่ละบทออกเป็นส่วนย่อยประมาณ 1500 คำ แล้วสร้างคำถามสองข้อต่อส่วน",
+            "long-chapter-handling",
+        ),
     ],
 )
 def test_scripts_other_than_latin_are_read_through_the_glossary(
     scenarios, embedder, scenario_id, message, point_id
 ):
     """Chinese, Russian, Korean and Arabic answers once earned nothing: MiniLM reads English and
-    the glossary held only Latin-script languages."""
+    the glossary held only Latin-script languages (Ukrainian and Thai came later)."""
     coverage = score_by_embeddings(by_id(scenarios, scenario_id), [message], embedder)
     assert coverage.status(point_id) == "covered"

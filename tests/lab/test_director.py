@@ -115,6 +115,14 @@ def test_two_questions_in_one_message_get_both_facts_in_the_order_asked(
         ("hugging-face", "Ile wynosi budżet miesięcznie?", "Two hundred dollars"),
         ("hugging-face", "Kaç bölüm var ayda?", "forty chapters"),
         ("pytorch", "¿Cuándo sale la próxima versión?", "next release"),
+        ("free-compute", "Скільки епох ви хочете тренувати?", "Five epochs"),
+        ("hugging-face", "Скільки розділів на місяць?", "forty chapters"),
+        ("hugging-face", "Який бюджет на місяць?", "Two hundred dollars"),
+        ("pytorch", "Коли реліз?", "next release"),
+        # (a Thai question is one only with its question mark: `is_question`)
+        ("free-compute", "มีตัวอย่างกี่ตัวอย่างครับ?", "50,000 examples"),
+        ("hugging-face", "งบประมาณต่อเดือนเท่าไหร่ครับ?", "Two hundred dollars"),
+        ("pytorch", "เวอร์ชันถัดไปจะออกเมื่อไหร่?", "next release"),
     ],
 )
 def test_a_question_in_another_language_gets_the_cards_fact(

@@ -209,6 +209,15 @@ def test_other_languages_are_read_through_the_glossary():
             "Minh train tren Kaggle 30 gio moi tuan, khong can tra tien nhung phai cho.",
             ["30 hours a week", "paying"],
         ),
+        (  # Ukrainian
+            "Тренуємо модель на Kaggle, бо там безкоштовно 30 годин на тиждень, і двох епох "
+            "достатньо замість п’яти.",
+            ["model", "because", "free", "30 hours a week", "two epochs", "instead of five"],
+        ),
+        (  # Thai, written without spaces between words
+            "เราจะเทรนโมเดลบน Kaggle เพราะได้ใช้ GPU ฟรี 30 ชั่วโมงต่อสัปดาห์",
+            ["model", "because", "free", "30 hours a week"],
+        ),
     ],
 )
 def test_more_languages_are_read_through_the_glossary(sentence, english):
@@ -221,6 +230,73 @@ def test_more_languages_are_read_through_the_glossary(sentence, english):
     assert found("number-unit", glossed)
 
 
+def test_ukrainian_is_read_through_the_glossary():
+    from demos.lab.evidence import gloss, looks_foreign
+
+    assert looks_foreign("Ми тренуємо модель на Kaggle і зберігаємо checkpoint щогодини.")
+    read = gloss("30 годин на тиждень")
+    assert "30 hours" in read and "week" in read and found("number-unit", read)
+    assert "30 minutes" in gloss("Зберігаємо checkpoint кожні 30 хв.")
+    # inflected forms: the hour, hours, days and weeks of a plan
+    read = gloss("Одна година на T4, потім 2 години на A100: разом 3 дні, тобто менше ніж 2 тижні.")
+    assert "an hour" in read and "2 hours" in read and "3 days" in read
+    assert "less than 2 weeks" in read and "then" in read
+    # questions, so that the character finds the fact asked for
+    assert "how many examples" in gloss("Скільки прикладів у вас є?")
+    assert "how much" in gloss("Скільки коштує година GPU?")
+    assert "how long" in gloss("Скільки часу займе навчання?")
+    assert "when" in gloss("Коли реліз?")
+    # its apostrophe written three ways
+    for five in ("п'ять", "п’ять", "пʼять"):
+        assert "five epochs" in gloss(f"Ми не тренуємо {five} епох.")
+
+
+def test_ukrainian_function_words_keep_a_sentence_from_reading_as_a_string_of_terms():
+    # (only "на" is a Russian function word as well)
+    assert not is_keyword_string("Ми тренуємо модель на Kaggle і зберігаємо checkpoint у Drive")
+
+
+def test_thai_is_read_through_the_glossary():
+    from demos.lab.evidence import gloss, looks_foreign
+
+    assert looks_foreign("เราจะใช้ LoRA เพราะประหยัดหน่วยความจำ")
+    read = gloss("30 ชั่วโมงต่อสัปดาห์")
+    assert "30 hours" in read and "week" in read and found("number-unit", read)
+    assert "a week 30 hours" in gloss("สัปดาห์ละ 30 ชั่วโมง")
+    assert "30 hours" in gloss("ใช้เวลาไม่เกิน 30 ชม.")  # the short form
+    # forms are found inside a run of Thai, spaced out in English
+    read = gloss("บันทึกcheckpointทุก30นาทีแล้วเทรนต่อจากcheckpointล่าสุด")
+    assert "save" in read.split() and "every" in read.split() and "resume" in read.split()
+    assert "30 minutes" in read
+    # questions
+    assert "how many hours" in gloss("ใช้เวลากี่ชั่วโมง")
+    assert "how many examples" in gloss("มีกี่ตัวอย่างครับ")
+    assert "budget a month how much" in gloss("งบประมาณต่อเดือนเท่าไหร่ครับ")
+    assert "how long" in gloss("เทรนใช้เวลานานแค่ไหน")
+
+
+@pytest.mark.parametrize(
+    "sentence, not_read",
+    [
+        ("เราสามารถใช้ LoRA ได้", "three"),  # สาม (three) starts สามารถ (can)
+        ("เรื่องนี้เกี่ยวกับงบประมาณ", "how many"),  # กี่ (how many) inside เกี่ยว (about)
+        ("รอสักครู่นะครับ", "teachers"),  # ครู (teacher), then a tone mark: ครู่ (a moment)
+    ],
+)
+def test_a_thai_form_is_not_read_in_the_middle_of_a_syllable(sentence, not_read):
+    from demos.lab.evidence import gloss
+
+    assert not_read not in gloss(sentence)
+
+
+def test_thai_function_words_count_where_they_are_written_apart():
+    from demos.lab.evidence import looks_foreign
+
+    # few Thai letters beside the Latin terms: "ที่" and "แล้ว" keep their tone marks as words
+    assert looks_foreign("ใช้ QLoRA ที่ Kaggle Notebooks แล้ว Google Colab")
+    assert not looks_foreign("Use QLoRA on Kaggle Notebooks, then Google Colab.")
+
+
 @pytest.mark.parametrize(
     "sentence",
     [
@@ -229,6 +305,8 @@ def test_more_languages_are_read_through_the_glossary(sentence, english):
         "Budget is 10 dollars a month: Colab Pro, or a rented A100 for one day.",
         "Dan and Ada split each chapter, 2,000 tokens per section, per the .ini and .proto files.",
         "Ship a Gradio demo on HF Spaces; the SOM baseline stays in a private dataset per team.",
+        "We train on Kaggle for 30 hours a week, then save a checkpoint to Drive every hour.",
+        "How many examples do you have, and when is the next release?",
     ],
 )
 def test_english_with_tech_terms_is_not_read_as_another_language(sentence):
