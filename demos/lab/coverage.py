@@ -14,6 +14,7 @@ from demos import hub
 from demos.course import Scenario
 from demos.lab.compute import compute
 from demos.lab.evidence import (
+    THAI_LETTERS,
     UNSPACED,
     AllOf,
     Check,
@@ -67,7 +68,7 @@ MAX_SENTENCES = 400  # a very long conversation is scored on its most recent sen
 # (and CJK stops; Thai ends a sentence with a space and no stop: a space between two runs of
 # Thai is cut, one beside a Latin term or a number, "บน Kaggle ได้ 30 ชั่วโมง", is not)
 _SENTENCE_END = re.compile(
-    r"(?<=[.!?;])\s+|(?<=[。！？；])\s*|(?<=[\u0e00-\u0e7f])[^\S\n]+(?=[\u0e00-\u0e7f])|\n+"
+    rf"(?<=[.!?;])\s+|(?<=[。！？；])\s*|(?<=[{THAI_LETTERS}])[^\S\n]+(?=[{THAI_LETTERS}])|\n+"
 )
 
 

@@ -373,10 +373,11 @@ _THAI_MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"
 _ANY_WORD = re.compile(rf"(?:[^\W\d_]|[{_THAI_MARKS}])+(?:['’][^\W\d_]+)?")
 # Scripts written without spaces between words (Han, Hiragana, Katakana, Thai) or with particles
 # attached (Hangul)
+THAI_LETTERS = "\u0e00-\u0e7f"  # the Thai block, for character classes
 UNSPACED = re.compile(
-    r"[\u0e00-\u0e7f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
+    rf"[{THAI_LETTERS}\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]"
 )
-_THAI = re.compile(r"[\u0e00-\u0e7f]")
+_THAI = re.compile(rf"[{THAI_LETTERS}]")
 # A Thai form is found inside a run of Thai, but not starting just after a leading vowel (เ แ โ
 # ใ ไ, written before the consonant they are said after) nor ending before a vowel or tone mark
 # of its last syllable: "กี่" (how many) is not read in "เกี่ยว", nor "สาม" (three) in "สามารถ".
