@@ -11,7 +11,7 @@ in a conversation where at most that many points are covered, touched topics ear
     HF_HUB_OFFLINE=1 .venv/bin/python bench/lab_judge_calibration.py --collect
     # the tables: each setting, per round, and leave-one-round-out; then the advice head
     HF_HUB_OFFLINE=1 .venv/bin/python bench/lab_judge_calibration.py
-    # retrain the advice head on every labelled dev transcript (demos/lab/data/advice_head.json)
+    # retrain both heads on every labelled dev transcript (demos/lab/data/*_head.json)
     HF_HUB_OFFLINE=1 .venv/bin/python bench/lab_judge_calibration.py --fit-head
 
 The advice head (:mod:`demos.lab.advice_head`) is measured the same way: for each sealed round,
@@ -209,6 +209,11 @@ HEAD_THRESHOLD = 0.5
 # Below this probability a conversation plainly advises, and a thin one keeps its partial credit
 # (picked from 0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3 on the nine rounds' table: 74.5% -> 76.3%).
 HEAD_ADVISES_BELOW = 0.2
+# The vagueness head (weak against good; 2026-12-03): penalty and threshold picked from (0.001,
+# 0.01, 0.1) x (0.3 to 0.9) on the same table, leave one round out: 75.4% -> 77.9% (rounds 13
+# to 20, 74.3% -> 78.8%); 0.4 gave 78.3% but the round threshold of 0.5 was kept.
+VAGUE_L2 = 1e-3
+VAGUE_THRESHOLD = 0.5
 
 
 def _dev_vectors(embedder) -> tuple[list[dict], object]:
@@ -236,52 +241,82 @@ def _embedder():
     return get_embedder(minilm_reference(load_config()))
 
 
-def fit_head() -> dict:
-    """Train the head on every labelled dev transcript and write data/advice_head.json."""
-    from demos.lab.advice_head import HEAD_FILE, PROBE, fingerprint, fit
+def _heads(items, vectors, train: list[int]) -> tuple[tuple[list[float], float], ...]:
+    """The advice head (gaming against the rest) and the vagueness head (weak against good),
+    trained on the items at ``train``."""
+    from demos.lab.advice_head import fit
+
+    advice = fit(vectors[train], [items[i]["kind"] == "gaming" for i in train], HEAD_L2)
+    plain = [i for i in train if items[i]["kind"] != "gaming"]
+    vague = fit(vectors[plain], [items[i]["kind"] == "weak" for i in plain], VAGUE_L2)
+    return advice, vague
+
+
+def fit_head() -> list[dict]:
+    """Train both heads on every labelled dev transcript and write data/advice_head.json and
+    data/vague_head.json."""
+    from demos.lab.advice_head import HEAD_FILE, PROBE, VAGUE_FILE, fingerprint
 
     embedder = _embedder()
     items, vectors = _dev_vectors(embedder)
-    labels = [item["kind"] == "gaming" for item in items]
-    weights, bias = fit(vectors, labels, HEAD_L2)
-    head = {
-        "about": "Logistic head on the mean MiniLM embedding of a conversation's learner "
-        "sentences: the probability that it performs for the grader (gaming) instead of "
-        "advising. Trained by bench/lab_judge_calibration.py --fit-head.",
-        "trained_on": f"{len(items)} labelled dev transcripts, {sum(labels)} of them gaming",
-        "l2": HEAD_L2,
-        "threshold": HEAD_THRESHOLD,
-        "advises_below": HEAD_ADVISES_BELOW,
-        "probe": PROBE,
-        "fingerprint": list(fingerprint(embedder)),
-        "bias": bias,
-        "weights": weights,
-    }
-    HEAD_FILE.write_text(json.dumps(head) + "\n", encoding="utf-8")
-    return head
+    (weights, bias), (vague_weights, vague_bias) = _heads(items, vectors, list(range(len(items))))
+    gaming = sum(item["kind"] == "gaming" for item in items)
+    weak = sum(item["kind"] == "weak" for item in items)
+    common = {"probe": PROBE, "fingerprint": list(fingerprint(embedder))}
+    heads = [
+        {
+            "about": "Logistic head on the mean MiniLM embedding of a conversation's learner "
+            "sentences: the probability that it performs for the grader (gaming) instead of "
+            "advising. Trained by bench/lab_judge_calibration.py --fit-head.",
+            "trained_on": f"{len(items)} labelled dev transcripts, {gaming} of them gaming",
+            "l2": HEAD_L2,
+            "threshold": HEAD_THRESHOLD,
+            "advises_below": HEAD_ADVISES_BELOW,
+            **common,
+            "bias": bias,
+            "weights": weights,
+        },
+        {
+            "about": "Logistic head on the mean MiniLM embedding of a conversation's learner "
+            "sentences: the probability that its advice stays tentative or general (weak) "
+            "instead of committing to specifics (good). Trained by "
+            "bench/lab_judge_calibration.py --fit-head.",
+            "trained_on": f"{len(items) - gaming} labelled dev transcripts that advise (good "
+            f"or weak), {weak} of them weak",
+            "l2": VAGUE_L2,
+            "threshold": VAGUE_THRESHOLD,
+            **common,
+            "bias": vague_bias,
+            "weights": vague_weights,
+        },
+    ]
+    for path, head in zip((HEAD_FILE, VAGUE_FILE), heads, strict=True):
+        path.write_text(json.dumps(head) + "\n", encoding="utf-8")
+    return heads
 
 
 def head_report(rows: list[dict]) -> list[str]:
-    """Leave one round out for the head: each sealed round's conversations flagged by a head
-    trained without that round, on top of the thin-conversation rule."""
+    """Leave one round out for the heads: each sealed round's conversations read by heads
+    trained without that round, on top of the thin-conversation rule; first the advice head
+    alone, then with the vagueness head."""
     import torch
-
-    from demos.lab.advice_head import fit
 
     embedder = _embedder()
     items, vectors = _dev_vectors(embedder)
     thin = (1, True)
     same = base = total = false_flags = caught = gaming = 0
-    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    cells = []
+    vague_same = 0
+    flagged_vague: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_kind: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    cells, vague_cells = [], []
     for name in sorted({row["round"] for row in rows}, key=_round_number):
         train = [i for i, item in enumerate(items) if item["file"] != f"{name}-reviewed"]
         test = {
             item["name"]: i for i, item in enumerate(items) if item["file"] == f"{name}-reviewed"
         }
-        weights, bias = fit(vectors[train], [items[i]["kind"] == "gaming" for i in train], HEAD_L2)
-        w = torch.tensor(weights)
-        flagged, advises = set(), set()
+        (weights, bias), (vague_weights, vague_bias) = _heads(items, vectors, train)
+        w, v = torch.tensor(weights), torch.tensor(vague_weights)
+        flagged, advises, vague = set(), set(), set()
         for transcript, i in test.items():
             p = float(torch.sigmoid(vectors[i] @ w + bias))
             is_gaming = items[i]["kind"] == "gaming"
@@ -290,11 +325,18 @@ def head_report(rows: list[dict]) -> list[str]:
                 flagged.add(transcript)
                 caught += is_gaming
                 false_flags += not is_gaming
-            elif p < HEAD_ADVISES_BELOW:
+                continue
+            if p < HEAD_ADVISES_BELOW:
                 advises.add(transcript)
+            is_vague = float(torch.sigmoid(vectors[i] @ v + vague_bias)) >= VAGUE_THRESHOLD
+            flagged_vague[items[i]["kind"]][0] += is_vague
+            if is_vague:
+                vague.add(transcript)
+        for i in test.values():
+            flagged_vague[items[i]["kind"]][1] += 1
         part = [row for row in rows if row["round"] == name]
         ruled = apply_rule(part, thin)
-        s = 0
+        s = sv = 0
         for row, verdict in zip(part, ruled, strict=True):
             if row["name"] in flagged:
                 got = "missing"
@@ -302,18 +344,27 @@ def head_report(rows: list[dict]) -> list[str]:
                 got = "partial"  # a thin conversation that plainly advises keeps it
             else:
                 got = verdict
+            # in a vague conversation nothing earns more than partial
+            capped = "partial" if row["name"] in vague and got == "covered" else got
             s += got == row["expected"]
+            sv += capped == row["expected"]
             base += verdict == row["expected"]
-            by_kind[row["kind"]][0] += got == row["expected"]
-            by_kind[row["kind"]][1] += verdict == row["expected"]
-            by_kind[row["kind"]][2] += 1
+            counts = by_kind[row["kind"]]
+            counts[0] += got == row["expected"]
+            counts[1] += verdict == row["expected"]
+            counts[2] += capped == row["expected"]
+            counts[3] += 1
         same += s
+        vague_same += sv
         total += len(part)
         cells.append(f"{name} {s}/{len(part)}")
+        vague_cells.append(f"{name} {sv}/{len(part)}")
     kinds = ", ".join(
         f"{kind} {a / n:.1%} (rule alone {b / n:.1%})"
-        for kind, (a, b, n) in sorted(by_kind.items())
+        for kind, (a, b, _, n) in sorted(by_kind.items())
     )
+    vague_kinds = ", ".join(f"{kind} {c / n:.1%}" for kind, (_, _, c, n) in sorted(by_kind.items()))
+    vague_flags = ", ".join(f"{kind} {a} of {n}" for kind, (a, n) in sorted(flagged_vague.items()))
     return [
         "",
         f"The advice head on top of the rule, leave one round out (trained on every labelled "
@@ -323,6 +374,14 @@ def head_report(rows: list[dict]) -> list[str]:
         + f"; in all **{same}/{total} = {same / total:.1%}** (the rule alone {base}/{total} = "
         f"{base / total:.1%}). By kind: {kinds}. Gaming conversations flagged: {caught} of "
         f"{gaming}; others flagged: {false_flags}.",
+        "",
+        f"With the vagueness head too (weak against good, trained the same way; penalty "
+        f"{VAGUE_L2}, threshold {VAGUE_THRESHOLD}; in a conversation it flags that the rule "
+        f"left thick, no point earns more than partial): "
+        + ", ".join(vague_cells)
+        + f"; in all **{vague_same}/{total} = {vague_same / total:.1%}**. By kind: "
+        f"{vague_kinds}. Conversations flagged vague (of those the advice head let through): "
+        f"{vague_flags}.",
     ]
 
 
@@ -332,12 +391,14 @@ def main() -> int:
         "--collect", action="store_true", help="rebuild the blind verdicts from git history"
     )
     parser.add_argument(
-        "--fit-head", action="store_true", help="retrain the advice head on the dev transcripts"
+        "--fit-head",
+        action="store_true",
+        help="retrain the advice and vagueness heads on the dev transcripts",
     )
     args = parser.parse_args()
     if args.fit_head:
-        head = fit_head()
-        print(f"advice head written: {head['trained_on']}")
+        for head in fit_head():
+            print(f"head written: {head['trained_on']}")
         return 0
     if args.collect:
         rows = collect()

@@ -59,8 +59,8 @@ def prepare(out: Path) -> None:
             scenario = by_id[item.get("scenario") or data["scenario"]]
             messages = item["messages"]
             coverage = C.score_by_embeddings(scenario, messages, embedder)
-            reading = C.advice_reading(messages, embedder)
-            debrief = C.debrief_verdict(coverage, reading)
+            reading, vague = C.conversation_reading(messages, embedder)
+            debrief = C.debrief_verdict(coverage, reading, vague)
             units, _, originals = C._scored_units(scenario, messages)
             units = C._without_agendas(scenario, units, embedder)
             by_point = C.point_scores(scenario, units, embedder) if units else []

@@ -51,7 +51,7 @@ import yaml  # noqa: E402
 from demos.course import load_course  # noqa: E402
 from demos.lab.config import load_config  # noqa: E402
 from demos.lab.coverage import (  # noqa: E402
-    advice_reading,
+    conversation_reading,
     debrief_verdict,
     score_by_embeddings,
 )
@@ -166,7 +166,9 @@ def judge_agreement(engine: LabEngine, part: str) -> dict:
         scenario = engine.scenario(item["scenario"])
         started = time.perf_counter()
         coverage = score_by_embeddings(scenario, item["messages"], engine.embedder)
-        verdict = debrief_verdict(coverage, advice_reading(item["messages"], engine.embedder))
+        verdict = debrief_verdict(
+            coverage, *conversation_reading(item["messages"], engine.embedder)
+        )
         seconds += time.perf_counter() - started
         sentence_level = {p.id: p.status for p in coverage.points}
         got = {p.id: p.status for p in verdict.points}
@@ -232,7 +234,7 @@ def _verdicts(engine: LabEngine, items: list[dict], settings: dict[str, float]) 
                 score_by_embeddings(
                     engine.scenario(item["scenario"]), item["messages"], engine.embedder
                 ),
-                advice_reading(item["messages"], engine.embedder),
+                *conversation_reading(item["messages"], engine.embedder),
             )
             statuses = {p.id: p.status for p in got.points}
             for point_id, expected in item["expected"].items():

@@ -1,12 +1,18 @@
-"""Does a conversation give advice, or perform for the grader? A logistic head on the mean
-MiniLM embedding of the learner's sentences, trained on the hand-labelled transcripts' kinds
-(gaming against good and weak; ``bench/lab_judge_calibration.py --fit-head``).
+"""Does a conversation give advice, or perform for the grader? And does its advice commit, or
+stay tentative? Two logistic heads on the mean MiniLM embedding of the learner's sentences,
+trained on the hand-labelled transcripts' kinds (``bench/lab_judge_calibration.py --fit-head``):
+the advice head, gaming against good and weak (``data/advice_head.json``); the vagueness head,
+weak against good (``data/vague_head.json``).
 
 The sentence-level judge reads what is said; a gaming transcript (a checklist of the card's
 topics, hype with irrelevant figures, a claimed plan, another scenario's answer) says the right
 words without advising anything, and the rules that catch one style miss the next. Its weights
-are data (``data/advice_head.json``) tied to the encoder that made them: with another encoder
-(``LAB_EMBEDDING_MODEL``) the head stays off. Pure logic, no Gradio.
+are data tied to the encoder that made them: with another encoder (``LAB_EMBEDDING_MODEL``)
+the heads stay off. Pure logic, no Gradio.
+
+A weak transcript hedges ("maybe Colab, or Kaggle, whichever"), stays general, or leans on a
+wrong specific; the sentence-level judge still finds a specific in it here and there, and its
+authors still call those points partial. The vagueness head reads the whole conversation's tone.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from pathlib import Path
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 HEAD_FILE = DATA_DIR / "advice_head.json"
+VAGUE_FILE = DATA_DIR / "vague_head.json"
 # The encoder's fingerprint: the first values of this sentence's embedding.
 PROBE = "A learner gives advice about a machine learning project."
 
@@ -27,7 +34,7 @@ PROBE = "A learner gives advice about a machine learning project."
 class AdviceHead:
     weights: tuple[float, ...]
     bias: float
-    threshold: float  # at or above this probability the conversation reads as performance
+    threshold: float  # at or above this probability the conversation reads as its kind
     fingerprint: tuple[float, ...]
     advises_below: float = 0.0  # below this probability it plainly reads as advice
 
@@ -63,24 +70,43 @@ def fingerprint(embedder, size: int = 16) -> tuple[float, ...]:
 
 
 def performance(embedder, sentences: Sequence[str], head: AdviceHead | None = None) -> float:
-    """The head's probability that ``sentences`` perform instead of advising (0.0 when there is
-    no head, no sentence, or the embedder is not the one the head was trained on)."""
-    import torch
-
+    """The advice head's probability that ``sentences`` perform instead of advising (0.0 when
+    there is no head, no sentence, or the embedder is not the one the head was trained on)."""
     head = head if head is not None else load_head()
     if head is None or not sentences:
         return 0.0
-    if not _same_encoder(embedder, head):
+    return probability(embedder, head, conversation_vector(embedder, sentences))
+
+
+def vagueness(embedder, sentences: Sequence[str], head: AdviceHead | None = None) -> float:
+    """The vagueness head's probability that ``sentences`` stay tentative or general rather
+    than commit to specifics (0.0 as for :func:`performance`)."""
+    head = head if head is not None else load_head(VAGUE_FILE)
+    if head is None or not sentences:
         return 0.0
-    vector = conversation_vector(embedder, sentences)
+    return probability(embedder, head, conversation_vector(embedder, sentences))
+
+
+def probability(embedder, head: AdviceHead, vector) -> float:
+    """``head``'s probability for a conversation ``vector`` (:func:`conversation_vector`); 0.0
+    when the embedder is not the one the head was trained on."""
+    import torch
+
+    if vector is None or not _same_encoder(embedder, head):
+        return 0.0
     logit = float(vector @ torch.tensor(head.weights, dtype=vector.dtype)) + head.bias
     return float(torch.sigmoid(torch.tensor(logit)))
+
+
+@lru_cache(maxsize=8)
+def _fingerprint_of(embedder, size: int) -> tuple[float, ...]:
+    return fingerprint(embedder, size)
 
 
 def _same_encoder(embedder, head: AdviceHead) -> bool:
     """The probe's embedding points the same way as when the head was trained (cosine of the
     first values at least 0.98: the same encoder in fp16 on a GPU passes, another does not)."""
-    found = fingerprint(embedder, len(head.fingerprint))
+    found = _fingerprint_of(embedder, len(head.fingerprint))
     dot = sum(a * b for a, b in zip(found, head.fingerprint, strict=True))
     norms = sum(a * a for a in found) ** 0.5 * sum(b * b for b in head.fingerprint) ** 0.5
     return norms > 0 and dot / norms >= 0.98

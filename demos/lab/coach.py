@@ -83,6 +83,8 @@ def offline_improvement(scenario: Scenario, point: PointCoverage) -> str:
         key = "performance"
     elif point.stepped == "thin":  # the conversation was specific on one point at most
         key = "thin_specific" if point.evidence else "thin_touched"
+    elif point.stepped == "vague":  # the conversation stays tentative as a whole
+        key = "vague" if point.evidence else "vague_plain"
     elif point.status == "covered":
         key = "covered"
     elif point.status == "partial":

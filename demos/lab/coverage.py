@@ -82,7 +82,7 @@ class PointCoverage:
     improvement: str = ""  # only set by a model judge
     evidence: str = ""  # the specific found ("named model with its size"), "" when none
     restated: bool = False  # the learner's nearest words only restated the point
-    # why the debrief lowered the sentence-level verdict: "thin" or "performance" (see
+    # why the debrief lowered the sentence-level verdict: "thin", "vague" or "performance" (see
     # debrief_verdict), "" when it did not
     stepped: str = ""
 
@@ -92,8 +92,8 @@ class Coverage:
     points: tuple[PointCoverage, ...]
     method: str  # "embeddings" or "model"
     judge: str = ""  # who scored, in words ("sentence similarity and evidence checks", a model)
-    # what the debrief made of the whole conversation (debrief_verdict): "performance", "thin"
-    # or "" (the sentence-level verdict stands)
+    # what the debrief made of the whole conversation (debrief_verdict): "performance", "thin",
+    # "vague" or "" (the sentence-level verdict stands)
     lowered: str = ""
 
     @property
@@ -458,15 +458,17 @@ THIN_COVERED = 1
 _THINNER = {"partial": "missing", "covered": "partial"}
 
 
-def debrief_verdict(coverage: Coverage, reading: str = "") -> Coverage:
+def debrief_verdict(coverage: Coverage, reading: str = "", vague: bool = False) -> Coverage:
     """The offline debrief's verdict from the sentence-level ``coverage``.
 
     ``reading`` is the advice head's reading of the whole conversation (:func:`advice_reading`):
     "performance" (it performs for the grader rather than advising), "advice" (it plainly
-    advises), or "" (neither is clear, or there is no head). A performance earns nothing. In a
-    thin conversation (at most :data:`THIN_COVERED` points covered) the lone covered point steps
-    down to partial, and touched topics step down to missing unless the conversation plainly
-    advises. Quotes and evidence are kept and each lowered point says why (``stepped``), for the
+    advises), or "" (neither is clear, or there is no head). ``vague``: the vagueness head reads
+    the conversation as tentative or general (:func:`conversation_reading`). A performance earns
+    nothing. In a thin conversation (at most :data:`THIN_COVERED` points covered) the lone
+    covered point steps down to partial, and touched topics step down to missing unless the
+    conversation plainly advises. Otherwise, in a vague conversation no point earns more than
+    partial. Quotes and evidence are kept and each lowered point says why (``stepped``), for the
     coach. The live meter keeps the sentence-level verdict (its "touched on" count nudges the
     learner on); a model judge's verdict is never changed."""
     if coverage.method != "embeddings":
@@ -478,13 +480,19 @@ def debrief_verdict(coverage: Coverage, reading: str = "") -> Coverage:
         )
         return replace(coverage, points=points, lowered="performance")
     down = {"covered": "partial"} if reading == "advice" else _THINNER
-    if coverage.covered > THIN_COVERED or not any(p.status in down for p in coverage.points):
-        return coverage
+    if coverage.covered <= THIN_COVERED and any(p.status in down for p in coverage.points):
+        return _lowered(coverage, down, "thin")
+    if vague and coverage.covered:
+        return _lowered(coverage, {"covered": "partial"}, "vague")
+    return coverage
+
+
+def _lowered(coverage: Coverage, down: dict[str, str], why: str) -> Coverage:
     points = tuple(
-        replace(p, status=down[p.status], stepped="thin") if p.status in down else p
+        replace(p, status=down[p.status], stepped=why) if p.status in down else p
         for p in coverage.points
     )
-    return replace(coverage, points=points, lowered="thin")
+    return replace(coverage, points=points, lowered=why)
 
 
 def offline_verdict(
@@ -492,7 +500,7 @@ def offline_verdict(
 ) -> Coverage:
     """The offline debrief: the sentence-level verdict, lowered by :func:`debrief_verdict`."""
     coverage = score_by_embeddings(scenario, learner_messages, embedder)
-    return debrief_verdict(coverage, advice_reading(learner_messages, embedder))
+    return debrief_verdict(coverage, *conversation_reading(learner_messages, embedder))
 
 
 def conversation_sentences(learner_messages: Sequence[str]) -> list[str]:
@@ -504,18 +512,29 @@ def advice_reading(learner_messages: Sequence[str], embedder: Embedder) -> str:
     """The advice head's reading of these messages together (:mod:`demos.lab.advice_head`):
     "performance" at or above its ``threshold``, "advice" below its ``advises_below``, else ""
     (and "" when there is no head)."""
-    from demos.lab.advice_head import load_head, performance
+    return conversation_reading(learner_messages, embedder)[0]
 
-    head = load_head()
-    if head is None:
-        return ""
+
+def conversation_reading(learner_messages: Sequence[str], embedder: Embedder) -> tuple[str, bool]:
+    """Both heads' reading of these messages together (:mod:`demos.lab.advice_head`): the advice
+    head's (as :func:`advice_reading`), and whether the vagueness head reads them as tentative or
+    general (at or above its ``threshold``). ("", False) when there are no heads."""
+    from demos.lab.advice_head import VAGUE_FILE, conversation_vector, load_head, probability
+
     sentences = conversation_sentences(learner_messages)
-    if not sentences:
-        return ""
-    probability = performance(embedder, sentences, head)
-    if probability >= head.threshold:
-        return "performance"
-    return "advice" if probability < head.advises_below else ""
+    heads = load_head(), load_head(VAGUE_FILE)
+    if not sentences or heads == (None, None):
+        return "", False
+    vector = conversation_vector(embedder, sentences)
+    reading = ""
+    if heads[0] is not None:
+        performs = probability(embedder, heads[0], vector)
+        if performs >= heads[0].threshold:
+            reading = "performance"
+        elif performs < heads[0].advises_below:
+            reading = "advice"
+    vague = heads[1] is not None and probability(embedder, heads[1], vector) >= heads[1].threshold
+    return reading, vague
 
 
 HEDGE_CAP = True
@@ -799,4 +818,4 @@ def score_coverage(
             judge_label,
         )
     except Exception:  # a judge that fails or rambles leaves the offline verdict standing
-        return debrief_verdict(by_embeddings, advice_reading(learner_messages, embedder))
+        return debrief_verdict(by_embeddings, *conversation_reading(learner_messages, embedder))

@@ -195,7 +195,7 @@ def _debrief_json(debrief: Debrief, markdown: str) -> dict:
         "covered": debrief.covered,
         "total": len(debrief.feedback),
         "judged_by": debrief.judge,
-        # "performance" or "thin" when the whole conversation lowered the verdicts, else ""
+        # "performance", "thin" or "vague" when the whole conversation lowered the verdicts, else ""
         "lowered": debrief.lowered,
         "points": [
             {

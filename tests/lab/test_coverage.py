@@ -14,7 +14,7 @@ from demos.lab.coverage import (
     THIN_COVERED,
     Coverage,
     PointCoverage,
-    advice_reading,
+    conversation_reading,
     debrief_verdict,
     get_embedder,
     parse_judgement,
@@ -281,13 +281,15 @@ def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
     led to (stances, wrong specifics, six more scripts in the glossary; 2026-12-02 afternoon),
     the debrief agrees on 85.1% of 2,403 points. With rounds 19 and 20 joined (their sentence-level
     verdicts agree on 58% and 52%) and the rules read from them (2026-12-02 evening): the debrief
-    85.0% of 2,667 points, the sentence level 74.4%; the guards sit one to two points below. No gaming transcript earns a point in the debrief but the known misses
-    above (the advice head was trained on these, so this guards the wiring, not how well it carries)."""
+    85.0% of 2,667 points, the sentence level 74.4%. With the vagueness head (2026-12-03): the
+    debrief 85.9%. The guards sit one to two points below. No gaming transcript earns a point in
+    the debrief but the known misses above (both heads were trained on these, so this guards the
+    wiring, not how well they carry)."""
     by_id = {s.lesson_id: s for s in scenarios}
     sentence_level = debrief = total = 0
     for item in judged("dev"):
         coverage = score_by_embeddings(by_id[item["scenario"]], item["messages"], embedder)
-        verdict = debrief_verdict(coverage, advice_reading(item["messages"], embedder))
+        verdict = debrief_verdict(coverage, *conversation_reading(item["messages"], embedder))
         for point_id, expected in item["expected"].items():
             total += 1
             sentence_level += coverage.status(point_id) == expected
@@ -296,7 +298,7 @@ def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
             covered = {(item["name"], p.id) for p in verdict.points if p.status == "covered"}
             assert covered <= KNOWN_GAMING_COVERED, covered
     assert sentence_level / total >= 0.73, f"{sentence_level}/{total}"
-    assert debrief / total >= 0.83, f"{debrief}/{total}"
+    assert debrief / total >= 0.84, f"{debrief}/{total}"
 
 
 def _coverage(statuses: list[str], method: str = "embeddings") -> Coverage:
