@@ -209,9 +209,9 @@ HEAD_THRESHOLD = 0.5
 # Below this probability a conversation plainly advises, and a thin one keeps its partial credit
 # (picked from 0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3 on the nine rounds' table: 74.5% -> 76.3%).
 HEAD_ADVISES_BELOW = 0.2
-# The vagueness head (weak against good; 2026-12-03): penalty and threshold picked from (0.001,
-# 0.01, 0.1) x (0.3 to 0.9) on the same table, leave one round out: 75.4% -> 77.9% (rounds 13
-# to 20, 74.3% -> 78.8%); 0.4 gave 78.3% but the round threshold of 0.5 was kept.
+# The vagueness head (weak against good; 2026-12-02, evening): penalty and threshold picked from
+# (0.001, 0.01, 0.1) x (0.3 to 0.9) on the same table, leave one round out: 75.4% -> 77.9%
+# (rounds 13 to 20, 74.3% -> 78.8%); 0.4 gave 78.3% but the round threshold of 0.5 was kept.
 VAGUE_L2 = 1e-3
 VAGUE_THRESHOLD = 0.5
 

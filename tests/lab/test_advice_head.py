@@ -116,7 +116,7 @@ def test_debrief_verdict_lowers_every_point_of_a_performing_conversation():
     assert debrief_verdict(model, "performance") is model
 
 
-# The vagueness head. Written for this test (2026-12-03), after the head was trained.
+# The vagueness head. Written for this test (2026-12-02, evening), after the head was trained.
 TENTATIVE = [
     [
         "Honestly I'm not sure, maybe Lightning could help, maybe not.",

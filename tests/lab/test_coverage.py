@@ -281,8 +281,8 @@ def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
     led to (stances, wrong specifics, six more scripts in the glossary; 2026-12-02 afternoon),
     the debrief agrees on 85.1% of 2,403 points. With rounds 19 and 20 joined (their sentence-level
     verdicts agree on 58% and 52%) and the rules read from them (2026-12-02 evening): the debrief
-    85.0% of 2,667 points, the sentence level 74.4%. With the vagueness head (2026-12-03): the
-    debrief 85.9%. The guards sit one to two points below. No gaming transcript earns a point in
+    85.0% of 2,667 points, the sentence level 74.4%. With the vagueness head (2026-12-02,
+    evening): the debrief 85.9%. The guards sit one to two points below. No gaming transcript earns a point in
     the debrief but the known misses above (both heads were trained on these, so this guards the
     wiring, not how well they carry)."""
     by_id = {s.lesson_id: s for s in scenarios}
