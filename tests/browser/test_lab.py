@@ -245,3 +245,26 @@ def test_a_debrief_that_lowers_a_verdict_says_why_on_a_phone(app_url, browser):
         page.screenshot(path=str(SCREENSHOTS / "lab-debrief-thin-390.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_tentative_advice_is_told_to_commit(app_url, page):
+    """Hedged advice that still names a size and a figure or two (the vagueness head): no point
+    earns more than partial, and the debrief says why, once, under its title."""
+    open_lab(page, app_url + "/lab", "free-compute")
+    for text in (
+        "I guess LoRA could work, maybe? Like r=16 on the 3B model in 4-bit, probably around "
+        "6 GB, not sure.",
+        "Colab or Kaggle, I don't know, either might be ok. Kaggle gives 30 GPU hours a week I "
+        "think, so maybe that?",
+        "Maybe time a few steps first if you feel like it, like 2 seconds a step would be about "
+        "3 hours, I guess?",
+    ):
+        send_with_enter(page, text)
+    page.get_by_role("button", name="End and get feedback").click()
+    debrief = page.locator("#lab-debrief:visible")
+    expect(debrief).to_contain_text("Debrief: 0 of 6", timeout=60_000)
+    expect(debrief).to_contain_text("stays tentative")
+    expect(debrief).to_contain_text("partly covered")
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "lab-debrief-vague.png"), full_page=True)
