@@ -53,11 +53,39 @@ from demos.lab.prompts import as_sentence, fact_for_points, prompt_texts
 
 Similarity = Callable[[Sequence[str], Sequence[str]], list[list[float]]]
 REVEAL_AT = 0.45  # a question this close (cosine) to a reveal's ways of asking gets that fact
+# A question typed without its question mark: it starts with a question word (English, French,
+# Spanish, German, Portuguese, Italian, Dutch, Swedish, Polish, Czech, Russian, Ukrainian,
+# Indonesian, Vietnamese, Hindi, Arabic)...
 _QUESTION_START = re.compile(
     r"^\s*(what|how|which|who|whom|whose|when|why|where|do|does|did|is|are|was|were|can|could|"
     r"would|should|will|shall|have|has|may|might|any|quel|quelle|quels|combien|comment|pourquoi|"
-    r"qu'|est-ce|cu[aá]l|cu[aá]nto|c[oó]mo|qu[eé]|por qu[eé]|was|wie|wieviel|welche|warum|wann)\b",
+    r"qu'|est-ce|o[uù]|quand|cu[aá]l|cu[aá]les|cu[aá]nto|cu[aá]ntos|cu[aá]ntas|c[oó]mo|qu[eé]|"
+    r"por qu[eé]|d[oó]nde|cu[aá]ndo|was|wie|wieviel|wie viele?|welche[rsn]?|warum|wann|wo|wer|"
+    r"kann|k[oö]nnen|soll|sollen|gibt es|qual|quais|quanto|quantos|quantas|como|onde|quando|"
+    r"quale|quali|quanti|quante|come|perch[eé]|dove|wat|hoe|welke|waarom|wanneer|hoeveel|vad|hur|"
+    r"vilken|vilka|varf[oö]r|n[aä]r|czy|jak|jaki|jaka|jakie|kt[oó]ry|kt[oó]ra|ile|dlaczego|kiedy|"
+    r"kolik|pro[cč]|kdy|kter[yý]|kter[aá]|что|как|какой|какая|какие|сколько|почему|когда|зачем|"
+    r"можно ли|що|як|який|яка|які|скільки|чому|коли|чи|apa|apakah|bagaimana|berapa|kenapa|"
+    r"mengapa|kapan|bisakah|t[aạ]i sao|bao nhi[eê]u|khi n[aà]o|l[aà]m sao|"
+    r"क्या|कैसे|कितना|कितने|कितनी|क्यों|कब|kya|kaise|kitna|kitne|kitni|kyun|kyon|"
+    r"هل|ماذا|كيف|كم|لماذا|متى|أين)(?![\w'])",
     re.IGNORECASE,
+)
+# ...or ends with a question particle or word (Japanese, Chinese, Korean, Thai, Turkish,
+# Vietnamese, Hindi), before any closing stop or Thai polite particle: "Colabで足りますか",
+# "要多少钱", "몇 시간이면 될까요", "ใช้ GPU กี่ชั่วโมงครับ", "Kaggle yeter mı", "có đủ không".
+# ("とか", "or so", is not a question; nor is "ไม่มีอะไร", "nothing"; Turkish "mi" is left out, as
+# Spanish and Italian "mi" end statements.)
+_QUESTION_END = re.compile(
+    r"((?<!と)か|かな|吗|嗎|呢|多少|什么|怎么样|까|까요|나요|죠|ไหม|มั้ย|หรือเปล่า|หรือยัง|"
+    r"(?<!ไม่มี)อะไร|ยังไง|อย่างไร|เท่าไร|เท่าไหร่|ทำไม|ที่ไหน|เมื่อไร|เมื่อไหร่|บ้าง|"
+    r"(?<![\w'])(m[ıuü]|m[ıiuü]s[ıiuü]n|m[ıiuü]y[ıiuü]z|kh[oô]ng|ch[uư]a|kya|na))"
+    r"\s*(ครับ|คะ|ค่ะ|นะ|จ้ะ)?\s*[.。!！…]*$"
+)  # matched against the lowered text, without IGNORECASE: to `re` that makes Turkish "ı" an "i"
+# Thai and Chinese ask "how many", "how", "which" or "why" mid-sentence: "ใช้เวลากี่ชั่วโมง",
+# "要多少钱" (not "没什么", "nothing").
+_ASKS_WITHIN = re.compile(
+    r"กี่|多少|怎么|怎麼|哪个|哪個|哪些|为什么|為什麼|(?<![没沒])什[么麼](?!都)"
 )
 
 
@@ -296,7 +324,11 @@ class Move:
 def is_question(text: str) -> bool:
     stripped = text.strip()
     return (
-        stripped.endswith(("?", "？")) or "¿" in stripped or bool(_QUESTION_START.match(stripped))
+        stripped.endswith(("?", "？"))
+        or "¿" in stripped
+        or bool(_QUESTION_START.match(stripped))
+        or bool(_QUESTION_END.search(stripped.lower()))
+        or bool(_ASKS_WITHIN.search(stripped))
     )
 
 

@@ -119,10 +119,14 @@ def test_two_questions_in_one_message_get_both_facts_in_the_order_asked(
         ("hugging-face", "Скільки розділів на місяць?", "forty chapters"),
         ("hugging-face", "Який бюджет на місяць?", "Two hundred dollars"),
         ("pytorch", "Коли реліз?", "next release"),
-        # (a Thai question is one only with its question mark: `is_question`)
         ("free-compute", "มีตัวอย่างกี่ตัวอย่างครับ?", "50,000 examples"),
         ("hugging-face", "งบประมาณต่อเดือนเท่าไหร่ครับ?", "Two hundred dollars"),
         ("pytorch", "เวอร์ชันถัดไปจะออกเมื่อไหร่?", "next release"),
+        # typed without the question mark, as in a chat
+        ("free-compute", "มีตัวอย่างกี่ตัวอย่างครับ", "50,000 examples"),
+        ("hugging-face", "งบประมาณต่อเดือนเท่าไหร่ครับ", "Two hundred dollars"),
+        ("free-compute", "Wie viele Epochen willst du trainieren", "Five epochs"),
+        ("hugging-face", "Скільки розділів на місяць", "forty chapters"),
     ],
 )
 def test_a_question_in_another_language_gets_the_cards_fact(
@@ -259,6 +263,54 @@ def test_questions_are_recognised_in_several_forms():
     assert is_question("how many chapters a month")
     assert is_question("¿Cuánto cuesta?")
     assert not is_question("We split each chapter into sections.")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Colabで足りますか",
+        "要多少钱",
+        "这个模型要多少显存呢",
+        "몇 시간이면 될까요",
+        "ใช้ GPU กี่ชั่วโมงครับ",
+        "ต้องจ่ายเงินไหม",
+        "Kaggle yeter mı",
+        "có đủ không",
+        "Quantos GPUs vocês têm",
+        "Quanti esempi ci sono",
+        "hoeveel data hebben we",
+        "Ile mamy GPU",
+        "Сколько у нас GPU",
+        "Berapa lama training-nya",
+        "kitne GPU hain",
+        "GPU hai kya",
+        "هل لدينا GPU",
+        "Gibt es ein Budget",
+    ],
+)
+def test_a_question_typed_without_its_mark_is_one(text):
+    """Learners in a chat often leave the question mark off; a question word at the start or a
+    question particle at the end still makes it a question, in the languages the course meets."""
+    assert is_question(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Esto es para mi",  # Spanish "mi" is not the Turkish particle
+        "ไม่มีอะไร",  # "nothing"
+        "Colabとか",  # "Colab or so"
+        "我会用Kaggle。",
+        "캐글을 쓰겠습니다.",
+        "ผมจะใช้ Kaggle ครับ",
+        "Kaggle kullanırım.",
+        "Tôi sẽ dùng Kaggle.",
+        "Main Kaggle use karunga.",
+        "Eu usaria o Kaggle.",
+    ],
+)
+def test_a_statement_is_not_a_question(text):
+    assert not is_question(text)
 
 
 def test_a_malformed_stance_or_wrong_fact_names_the_field(scenarios):
