@@ -57,6 +57,8 @@ SEALED = (
     ("round18", "dev/round18-reviewed.yaml", "71a3a6a"),
     ("round19", "dev/round19-reviewed.yaml", "d648b3d"),
     ("round20", "dev/round20-reviewed.yaml", "0a744d7"),
+    ("round21", "dev/round21-reviewed.yaml", "c85139e"),
+    ("round22", "dev/round22-reviewed.yaml", "c85139e"),
 )
 # (at most this many points covered: -1 never; whether a covered point there becomes partial)
 SETTINGS = tuple(
