@@ -609,7 +609,9 @@ def _public_api(engine: LabEngine) -> None:
 
     Returns:
         JSON with the score, who judged, and per point its status, the learner's quote, the
-        evidence found and one improvement; plus the debrief as Markdown.
+        evidence found and one improvement; "lowered" says why the whole conversation lowered
+        the offline verdicts ("thin": specific on one point at most, "vague": tentative advice,
+        "performance": talk for the grader; "" when not); plus the debrief as Markdown.
     """
 
     for fn, name in (
