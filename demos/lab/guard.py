@@ -21,6 +21,7 @@ from pathlib import Path
 
 from demos import yaml_io
 from demos.course import Scenario
+from demos.lab import wording_head
 from demos.lab.coverage import split_sentences
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -209,6 +210,11 @@ class EscapeDetector:
         rule = self.rule_fired(text)
         if rule:
             return EscapeVerdict(True, f"concepts: {rule}")
+        # The learned reading of the wording, in any language (wording_head.py): what the
+        # lexicons above have no entry for.
+        head = wording_head.load_head()
+        if head is not None and wording_head.probability(text, head) >= head.threshold:
+            return EscapeVerdict(True, "wording")
         if self._similarity is None:
             return EscapeVerdict(False, "")
         # MiniLM was trained on English: its similarities between other languages' sentences
