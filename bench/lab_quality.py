@@ -340,6 +340,33 @@ def _tally(counts: dict[str, list[int]]) -> str:
     return ", ".join(f"{key} {hit}/{n}" for key, (hit, n) in sorted(counts.items())) or "none"
 
 
+def judged_messages_deflected(engine: LabEngine) -> list[str]:
+    """A second measure of wrong deflections: the learner messages of the judged transcripts
+    (good and weak ones; gaming ones perform for the grader), long and written to advise, by
+    other authors than the guard's sets. A flagged one is dodged by the character and never
+    scored."""
+    detectors = {sid: engine.detector(s) for sid, s in engine.scenarios.items()}
+    cells = []
+    for part in ("dev", "heldout"):
+        flagged = total = 0
+        reasons: dict[str, int] = defaultdict(int)
+        for item in judged_transcripts(part):
+            if item["kind"] == "gaming":
+                continue
+            for message in item["messages"]:
+                verdict = detectors[item["scenario"]].verdict(message)
+                total += 1
+                flagged += verdict.escape
+                if verdict.escape:
+                    reasons[verdict.reason] += 1
+        why = ", ".join(f"{r} {n}" for r, n in sorted(reasons.items())) or "none"
+        cells.append(f"{part} {flagged}/{total} = **{pct(flagged, total)}** ({why})")
+    return [
+        "Learner messages of the judged transcripts (good and weak; `tests/lab/data/judged/`) "
+        "wrongly deflected: " + "; ".join(cells) + "."
+    ]
+
+
 def guard_report(engine: LabEngine) -> tuple[list[str], list[str]]:
     """The guard's table (dev, each held-out file, all held-out files together), its
     breakdowns, and the list of misses."""
@@ -382,6 +409,7 @@ def guard_report(engine: LabEngine) -> tuple[list[str], list[str]]:
         "does not settle, and the times include encoding the message, which in a turn the "
         "meter has already done.",
     ]
+    lines += ["", *judged_messages_deflected(engine)]
     for name, g in rates.items():
         lines += [
             "",

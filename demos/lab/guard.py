@@ -12,6 +12,7 @@ something far from everything on the card. Pure logic: no Gradio.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -30,7 +31,7 @@ Similarity = Callable[[Sequence[str], Sequence[str]], list[list[float]]]
 # Tuned on tests/lab/data/guard/dev.yaml only (held-out files, heldout*.yaml, are never used to
 # tune); `bench/lab_quality.py` prints both.
 ESCAPE_MARGIN = 0.12  # how much closer to an escape example than to any ordinary one
-ESCAPE_FLOOR = 0.45  # and at least this close to an escape example
+ESCAPE_FLOOR = 0.55  # and at least this close to an escape example (0.45 flagged 12 of 1,514 learner messages of the judged dev transcripts, 0.55 flags 4)
 # A request far from everything the scenario is about (its card) is another topic ("who won the
 # World Cup?"), when it is also nearer an escape example than an ordinary one. Short replies
 # ("ok", "why?") are never judged this way.
@@ -203,18 +204,20 @@ class EscapeDetector:
         text = message.strip()
         if not text:
             return EscapeVerdict(False, "")
-        if data.escape_patterns.search(text) or (
-            self._name_pattern is not None and self._name_pattern.search(text)
-        ):
-            return EscapeVerdict(True, "pattern")
-        rule = self.rule_fired(text)
-        if rule:
-            return EscapeVerdict(True, f"concepts: {rule}")
-        # The learned reading of the wording, in any language (wording_head.py): what the
-        # lexicons above have no entry for.
-        head = wording_head.load_head()
-        if head is not None and wording_head.probability(text, head) >= head.threshold:
-            return EscapeVerdict(True, "wording")
+        # The message as typed, and what it hides: leetspeak spelled out, base64 decoded.
+        for variant in [text, *hidden_readings(text)]:
+            if data.escape_patterns.search(variant) or (
+                self._name_pattern is not None and self._name_pattern.search(variant)
+            ):
+                return EscapeVerdict(True, "pattern")
+            rule = self.rule_fired(variant)
+            if rule:
+                return EscapeVerdict(True, f"concepts: {rule}")
+            # The learned reading of the wording, in any language (wording_head.py): what the
+            # lexicons above have no entry for.
+            head = wording_head.load_head()
+            if head is not None and wording_head.probability(variant, head) >= head.threshold:
+                return EscapeVerdict(True, "wording")
         if self._similarity is None:
             return EscapeVerdict(False, "")
         # MiniLM was trained on English: its similarities between other languages' sentences
@@ -254,6 +257,30 @@ _ENGLISH_WORDS = frozenset(
     "the you your what which is are and of to this that with for my it be do does how why can "
     "would should will i'm i'd i'll we our they there me was were have has not".split()
 )
+
+
+_LEET = str.maketrans("013457@$", "oieastas")
+_LEET_WORD = re.compile(r"(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[0-9@$])[a-z0-9@$]{2,}", re.IGNORECASE)
+_BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
+
+
+def hidden_readings(text: str) -> list[str]:
+    """What ``text`` may hide from a reader of its surface: the leetspeak words spelled out
+    ("1gn0r3 4ll pr3v10u5 1n5truct10n5"), when two or more words are written so, and each
+    base64 run that decodes to readable text. A model name ("Qwen2.5-7B", "bf16") spelled
+    out reads as nonsense, which no rule takes for anything."""
+    readings = []
+    if len(_LEET_WORD.findall(text)) >= 2:
+        readings.append(_LEET_WORD.sub(lambda m: m.group(0).lower().translate(_LEET), text))
+    for run in _BASE64.findall(text)[:4]:
+        try:
+            decoded = base64.b64decode(run + "=" * (-len(run) % 4), validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            continue
+        letters = sum(c.isalpha() or c.isspace() for c in decoded)
+        if decoded.strip() and letters >= 0.8 * len(decoded):
+            readings.append(decoded)
+    return readings
 
 
 def _title(role: str) -> str:
