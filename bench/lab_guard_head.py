@@ -74,9 +74,10 @@ def data_hash(escapes: list[str], ordinary: list[str]) -> str:
     return digest.hexdigest()
 
 
-def training_set() -> tuple[list[str], list[str]]:
-    dev_escapes, dev_ordinary = dev_messages()
-    extra_escapes, extra_ordinary = extra_messages()
+def training_set(dev=None, extra=None) -> tuple[list[str], list[str]]:
+    """Every training message: escapes, ordinary (``dev`` and ``extra`` when already read)."""
+    dev_escapes, dev_ordinary = dev or dev_messages()
+    extra_escapes, extra_ordinary = extra or extra_messages()
     return [*dev_escapes, *extra_escapes], [*dev_ordinary, *extra_ordinary]
 
 
@@ -84,10 +85,12 @@ def _head(weights, bias, threshold=0.5, digest="") -> wording_head.WordingHead:
     return wording_head.WordingHead(weights, bias, threshold, wording_head.BITS, digest)
 
 
-def cross_validate(l2: float) -> tuple[list[float], list[float]]:
-    """Out-of-fold probabilities of the dev escapes and ordinary messages."""
-    dev_escapes, dev_ordinary = dev_messages()
-    extra_escapes, extra_ordinary = extra_messages()
+def cross_validate(
+    dev: tuple[list[str], list[str]], extra: tuple[list[str], list[str]], l2: float
+) -> tuple[list[float], list[float]]:
+    """Out-of-fold probabilities of the dev escapes and ordinary messages (``dev``), the
+    ``extra`` messages always in training."""
+    (dev_escapes, dev_ordinary), (extra_escapes, extra_ordinary) = dev, extra
     rng = random.Random(0)
     order_e, order_o = list(range(len(dev_escapes))), list(range(len(dev_ordinary)))
     rng.shuffle(order_e)
@@ -122,9 +125,10 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true")
     args = parser.parse_args()
     started = time.time()
-    escape_p, ordinary_p = cross_validate(args.l2)
+    dev, extra = dev_messages(), extra_messages()
+    escape_p, ordinary_p = cross_validate(dev, extra, args.l2)
     threshold = threshold_for(ordinary_p, args.budget)
-    escapes, ordinary = training_set()
+    escapes, ordinary = training_set(dev, extra)
     weights, bias = wording_head.fit(
         [*escapes, *ordinary], [True] * len(escapes) + [False] * len(ordinary), args.l2
     )
@@ -132,7 +136,7 @@ def main() -> None:
     n_e, n_o = len(escape_p), len(ordinary_p)
     caught = sum(p >= threshold for p in escape_p)
     flagged = sum(p >= threshold for p in ordinary_p)
-    dev_escapes, dev_ordinary = dev_messages()
+    dev_escapes, dev_ordinary = dev
     in_e = sum(wording_head.probability(t, head) >= threshold for t in dev_escapes)
     in_o = sum(wording_head.probability(t, head) >= threshold for t in dev_ordinary)
     print("## The guard's wording head (hashed character n-grams, logistic regression)\n")

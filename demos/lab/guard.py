@@ -204,6 +204,9 @@ class EscapeDetector:
         text = message.strip()
         if not text:
             return EscapeVerdict(False, "")
+        # The learned reading of the wording, in any language (wording_head.py): what the
+        # lexicons have no entry for.
+        head = wording_head.load_head()
         # The message as typed, and what it hides: leetspeak spelled out, base64 decoded.
         for variant in [text, *hidden_readings(text)]:
             if data.escape_patterns.search(variant) or (
@@ -213,9 +216,6 @@ class EscapeDetector:
             rule = self.rule_fired(variant)
             if rule:
                 return EscapeVerdict(True, f"concepts: {rule}")
-            # The learned reading of the wording, in any language (wording_head.py): what the
-            # lexicons above have no entry for.
-            head = wording_head.load_head()
             if head is not None and wording_head.probability(variant, head) >= head.threshold:
                 return EscapeVerdict(True, "wording")
         if self._similarity is None:
