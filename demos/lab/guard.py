@@ -52,6 +52,25 @@ _OWN_STEP = re.compile(
     r"let me|is it (ok|okay|fine|alright) if i|mind if i)\b",
     re.IGNORECASE,
 )
+# A question about the character's own view ("What would convince you, concretely?", "Why does
+# it matter to you?") asks nothing off the card: it is how one talks to a person in a meeting.
+# (Guard round 12: both were deflected as requests far from the card.) Not when it also asks
+# for a deliverable ("do you think you could write me a poem?").
+_YOUR_VIEW = re.compile(
+    r"\b(convinc\w*|persuad\w*|reassur\w*|satisf\w*|worr(y|ies|ying)|bother\w*|concern\w*|"
+    r"matters?|scar\w*|excit\w*|surpris\w*|sway\w*) (to |for )?you\b|\bchange your mind\b|"
+    r"\b(do|would|did|are|were|will|could) you (really |honestly |actually )?(think|feel|believe|"
+    r"want|need|mean|care|prefer|expect|like|accept|trust|agree|buy|count|consider|worry|mind|"
+    r"see it|sign off|approve|be (ok|okay|happy|fine|comfortable))\b|\bwhat do you mean\b|"
+    r"\b(your|you're|you are) (worried|afraid|concerned|sure|convinced|happy|unhappy|sceptical|"
+    r"skeptical)\b|\bin your (view|opinion|experience|eyes)\b",
+    re.IGNORECASE,
+)
+_DELIVERABLE = re.compile(
+    r"\b(write|draft|compose|translate|solve|code|book|tell me|give me|show me|make me|sing|"
+    r"recite|list)\b",
+    re.IGNORECASE,
+)
 ECHO_RUN = 7  # a reply repeating this many words in a row of the learner's message echoes it
 SECRET_MIN_CHARS = 8
 _SECRET_NAMES = re.compile(r"(TOKEN|SECRET|PASSWORD|API_KEY|_KEY)$")
@@ -328,6 +347,7 @@ def _off_card_requests(text: str) -> list[str]:
         if len(c.split()) >= 4
         and _REQUEST.search(c)
         and not _OWN_STEP.search(c)
+        and not (_YOUR_VIEW.search(c) and not _DELIVERABLE.search(c))
         and looks_english(c)
     ]
 
