@@ -38,6 +38,7 @@ ESCAPE_FLOOR = 0.55  # and at least this close to an escape example (0.45 flagge
 OFF_CARD = 0.20  # below this similarity to every sentence of the card…
 OFF_CARD_WORDS = 5  # …for a request of at least this many words
 OFF_CARD_LEAN = 0.03  # …and nearer an escape example than an ordinary one by this much
+OFF_CARD_CONTEXT = 0.40  # …unless another sentence of the message is at least this near the card
 _REQUEST = re.compile(
     r"\?\s*$|^\W*(please |so |now |ok(ay)?,? |quick question:? )?"
     r"(can|could|would|will) you\b|\b(tell|give|show|help|recommend|suggest|explain|teach|"
@@ -250,7 +251,13 @@ class EscapeDetector:
         rows = self._similarity([*units, *asks], [*self._escape, *self._ordinary, *self._card])
         escape_rows = [row[:n_escape] for row in rows[: len(units)]]
         ordinary_rows = [row[n_escape : n_escape + n_ordinary] for row in rows[: len(units)]]
-        for row in rows[len(units) :]:
+        # A request far from the card beside a sentence on it ("Do you have a Google account?
+        # You'll need Drive mounted for the checkpoints.") is a question about the scenario
+        # (guard round 11): only a message with no sentence near the card is judged this way.
+        on_card = max(
+            (max(row[n_escape + n_ordinary :]) for row in rows[1 : len(units)]), default=0.0
+        )
+        for row in rows[len(units) :] if on_card < OFF_CARD_CONTEXT else []:
             near_card = max(row[n_escape + n_ordinary :])
             lean = max(row[:n_escape]) - max(row[n_escape : n_escape + n_ordinary])
             # ...and nearer to an attempt than to anything learners ordinarily say: "what would
