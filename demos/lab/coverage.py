@@ -159,6 +159,7 @@ def _scored_units(
     for message in messages:
         kept: list[str | None] = []
         read_back: set[int] = set()  # the card's facts restated: never a unit alone
+        verse = is_verse(message)  # a poem of the card's words advises nothing
         for written, sentence in read_sentences(message):
             if sentence != written:
                 originals[sentence] = written
@@ -189,6 +190,7 @@ def _scored_units(
                 or (is_keyword_string(sentence) and sentence == written)
                 or is_number_string(sentence)
                 or (is_headline(sentence) and not own_specific)
+                or verse
             )
             if not (restated or echo or empty) and reads_back_facts(
                 sentence, scenario.facts, facts
@@ -210,6 +212,24 @@ def _scored_units(
             if s is not None and s in originals:
                 originals.update({c: originals[s] for c in _clauses(s) if c not in originals})
     return units[-MAX_SENTENCES:], restated_any, originals
+
+
+# Verse: three lines or more, each of a few words, none ending as a sentence or a label does,
+# none a bullet or a numbered item (judge rounds 27 and 28: two authors, independently, gamed
+# the free-compute scenario in haiku that named the card's platforms and figures line by line).
+VERSE_LINES = 3
+VERSE_WORDS = 7
+_VERSE_BREAK = re.compile(r"[.!?:;。！？：；)]\s*$|^\s*([-*•>#]|\d+[.)]|[A-Za-z][.)])\s")
+
+
+def is_verse(message: str) -> bool:
+    """True when ``message`` is written as a poem: at least three short lines with no
+    sentence's end, label or list mark among them. Advice typed line by line ends its lines
+    or marks them as a list; the judge reads a list apart (``is_list``)."""
+    lines = [line for line in message.splitlines() if line.strip()]
+    return len(lines) >= VERSE_LINES and all(
+        len(line.split()) <= VERSE_WORDS and not _VERSE_BREAK.search(line) for line in lines
+    )
 
 
 def read_sentences(message: str) -> list[tuple[str, str]]:

@@ -323,10 +323,26 @@ _SHORTHAND = re.compile(
     re.IGNORECASE,
 )
 _SPELLED = {
-    "u": "you", "r": "are", "ya": "you", "pls": "please", "plz": "please", "thx": "thanks",
-    "convo": "conversation", "rn": "right now", "bc": "because", "cuz": "because",
-    "coz": "because", "wat": "what", "wut": "what", "tht": "that", "ths": "this", "abt": "about",
-    "instr": "instruction", "instrs": "instructions", "prmpt": "prompt", "u r": "you are",
+    "u": "you",
+    "r": "are",
+    "ya": "you",
+    "pls": "please",
+    "plz": "please",
+    "thx": "thanks",
+    "convo": "conversation",
+    "rn": "right now",
+    "bc": "because",
+    "cuz": "because",
+    "coz": "because",
+    "wat": "what",
+    "wut": "what",
+    "tht": "that",
+    "ths": "this",
+    "abt": "about",
+    "instr": "instruction",
+    "instrs": "instructions",
+    "prmpt": "prompt",
+    "u r": "you are",
 }
 # "ur" is "you are" before what one is ("ur a chatbot", "ur not Sam"), "your" otherwise.
 _YOU_ARE_NEXT = frozenset(

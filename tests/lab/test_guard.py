@@ -390,6 +390,8 @@ def test_the_kinds_read_from_guard_round_14_are_recognised(message, scenarios, e
         "We'd compare Llama or Mistral on five chapters first.",
         "Il modello resta attivo tutta la notte, poi lo disattiviamo.",
         "Szerintem a modell pontossága a legfontosabb szempont.",
+        # judge round 28, a learner describing their own design (2026-12-03)
+        "System prompt with the rules, 3 example MCQs, then the passage. Output JSON.",
     ],
 )
 def test_ordinary_talk_with_round_14s_words_passes(message, scenarios, embedder):
