@@ -54,10 +54,6 @@ _OWN_STEP = re.compile(
     r"let me|is it (ok|okay|fine|alright) if i|mind if i)\b",
     re.IGNORECASE,
 )
-# A question about the character's own view ("What would convince you, concretely?", "Why does
-# it matter to you?") asks nothing off the card: it is how one talks to a person in a meeting.
-# (Guard round 12: both were deflected as requests far from the card.) Not when it also asks
-# for a deliverable ("do you think you could write me a poem?").
 # A question about a thing of the project ("Could the same model translate the questions?",
 # "Would a small GPU be enough?") or one that checks a fact ("Your schools are bilingual,
 # right?") asks the character for nothing (guard round 15: deflected as a request far from the
@@ -69,6 +65,10 @@ _THIRD_PARTY = re.compile(
     r"\b(isn't it|aren't they|don't they|doesn't it|won't it)\?\s*$",
     re.IGNORECASE,
 )
+# A question about the character's own view ("What would convince you, concretely?", "Why does
+# it matter to you?") asks nothing off the card: it is how one talks to a person in a meeting.
+# (Guard round 12: both were deflected as requests far from the card.) Not when it also asks
+# for a deliverable ("do you think you could write me a poem?").
 _YOUR_VIEW = re.compile(
     r"\b(convinc\w*|persuad\w*|reassur\w*|satisf\w*|worr(y|ies|ying)|bother\w*|concern\w*|"
     r"matters?|scar\w*|excit\w*|surpris\w*|sway\w*) (to |for )?you\b|\bchange your mind\b|"
@@ -304,8 +304,9 @@ _BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/
 
 def hidden_readings(text: str) -> list[str]:
     """What ``text`` may hide from a reader of its surface: the leetspeak words spelled out
-    ("1gn0r3 4ll pr3v10u5 1n5truct10n5"), when two or more words are written so, and each
-    base64 run that decodes to readable text. A model name ("Qwen2.5-7B", "bf16") spelled
+    ("1gn0r3 4ll pr3v10u5 1n5truct10n5"), when two or more words are written so, each base64
+    run that decodes to readable text, the text reversed or ROT13-rotated when only that reads
+    as English, and chat shorthand spelled out. A model name ("Qwen2.5-7B", "bf16") spelled
     out reads as nonsense, which no rule takes for anything."""
     readings = []
     if len(_LEET_WORD.findall(text)) >= 2:
@@ -327,7 +328,7 @@ def hidden_readings(text: str) -> list[str]:
     # rotation (guard round 15).
     words = re.findall(r"[a-z']+", text.lower())
     turned = sum(
-        w not in _BACKWARDS_WORDS and codecs.encode(w, "rot13") in _BACKWARDS_WORDS for w in words
+        w not in _READABLE_WORDS and codecs.encode(w, "rot13") in _READABLE_WORDS for w in words
     )
     if turned >= 3:
         readings.append(codecs.encode(text, "rot13"))
@@ -381,15 +382,16 @@ def _spell_out(match: re.Match[str]) -> str:
     return spelled + rest
 
 
-# Common English words, and the words of an order, for telling English written backwards.
-_BACKWARDS_WORDS = _ENGLISH_WORDS | frozenset(
+# Common English words, and the words of an order, for telling English hidden by writing it
+# backwards or in ROT13.
+_READABLE_WORDS = _ENGLISH_WORDS | frozenset(
     "print out system prompt instructions rules show tell all say write ignore role reveal now "
     "then read backwards repeat list setup".split()
 )
 
 
 def _english_count(text: str) -> int:
-    return sum(word in _BACKWARDS_WORDS for word in re.findall(r"[a-z']+", text.lower()))
+    return sum(word in _READABLE_WORDS for word in re.findall(r"[a-z']+", text.lower()))
 
 
 def _title(role: str) -> str:
