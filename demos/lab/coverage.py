@@ -305,6 +305,10 @@ def learner_units(messages: Sequence[str]) -> list[str]:
     return units[-MAX_SENTENCES:]
 
 
+# How many sentence vectors the embedder keeps (about 1.5 KB each).
+CACHE_TEXTS = 20_000
+
+
 class Embedder:
     """Mean-pooled, L2-normalised sentence embeddings from a BERT-style encoder (MiniLM)."""
 
@@ -323,7 +327,9 @@ class Embedder:
     def _encode(self, texts: list[str]):
         import torch
 
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        with self._lock:
+            found = {t: self._cache[t] for t in dict.fromkeys(texts) if t in self._cache}
+        missing = [t for t in dict.fromkeys(texts) if t not in found]
         for start in range(0, len(missing), 64):
             batch = missing[start : start + 64]
             encoded = self._tokenizer(
@@ -334,13 +340,14 @@ class Embedder:
             mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
             vectors = torch.nn.functional.normalize(pooled, dim=-1).float().cpu()
+            found.update(zip(batch, vectors, strict=True))
             with self._lock:
-                if len(self._cache) > 20_000:  # learner sentences are many; points are few
+                # learner sentences are many, points are few: start again when full (this
+                # call's own vectors are kept in ``found``, so clearing never loses one)
+                if len(self._cache) + len(batch) > CACHE_TEXTS:
                     self._cache.clear()
-                for text, vector in zip(batch, vectors, strict=True):
-                    self._cache[text] = vector
-        with self._lock:
-            return torch.stack([self._cache[t] for t in texts]) if texts else torch.zeros(0, 384)
+                self._cache.update(zip(batch, vectors, strict=True))
+        return torch.stack([found[t] for t in texts]) if texts else torch.zeros(0, 384)
 
     def similarity(self, texts_a: Sequence[str], texts_b: Sequence[str]) -> list[list[float]]:
         """Cosine similarities, one row per text of ``texts_a``."""

@@ -77,6 +77,22 @@ def test_quotes_come_from_the_learner(scenarios, embedder):
             assert point.quote and point.quote in said
 
 
+def test_a_full_embedding_cache_never_loses_a_vector_mid_call(embedder, monkeypatch):
+    """When the cache fills up half-way through one call it starts again, but the vectors of
+    that call's earlier batches are still returned (a long-lived Space reaches the limit; the
+    debrief used to fail with a KeyError there)."""
+    import torch
+
+    from demos.lab import coverage
+
+    monkeypatch.setattr(coverage, "CACHE_TEXTS", 100)
+    texts = [f"Checkpoint number {i} goes to Drive every {i} minutes." for i in range(150)]
+    vectors = embedder.encode(texts)
+    assert tuple(vectors.shape) == (150, 384)
+    assert torch.allclose(vectors[:3], embedder.encode(texts[:3]), atol=1e-5)
+    assert len(embedder._cache) <= 100
+
+
 def test_nothing_said_covers_nothing(scenarios, embedder):
     coverage = score_by_embeddings(scenarios[0], [], embedder)
     assert coverage.covered == 0 and all(p.status == "missing" for p in coverage.points)
