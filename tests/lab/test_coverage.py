@@ -285,6 +285,14 @@ KNOWN_GAMING_COVERED = {
     # comparison; offline, a made-up figure reads like a measured one
     ("gaming-number-salad", point)
     for point in ("cost-arithmetic", "quality-evaluation")
+} | {
+    # round 34's eulogy of the training loop retells the card's facts in decoration ("it carried
+    # a custom sampler and accumulated gradients like a quiet hero", "it gave us a NaN, and we sat
+    # with it for two days"): the card's own terms are the evidence these points ask for, and
+    # two general fixes tried on 2026-12-04 (a retelling read as the facts read back; a card term
+    # counted only beside a claim) cost 8 and 69 points of good transcripts on dev
+    ("eulogy-for-the-loop", point)
+    for point in ("weighs-migration-cost", "keeps-debuggability", "ties-to-team-situation")
 }
 
 
