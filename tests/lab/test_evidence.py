@@ -230,6 +230,46 @@ def test_more_languages_are_read_through_the_glossary(sentence, english):
     assert found("number-unit", glossed)
 
 
+@pytest.mark.parametrize(
+    "sentence, english",
+    [
+        (  # Romanian
+            "Antrenăm modelul pe Kaggle, care dă gratuit 30 de ore pe săptămână, cu două epoci "
+            "în loc de cinci.",
+            ["30 hours a week", "two epochs", "instead of five"],
+        ),
+        (  # Swahili
+            "Tunahifadhi checkpoint kila saa kwa sababu Kaggle ni bure, badala ya kulipa kila "
+            "mwezi.",
+            ["save checkpoint an hour", "because", "instead of paying"],
+        ),
+        (  # Greek
+            "Το μοντέλο δεν χωράει στη μνήμη του T4, οπότε θα κάνουμε δύο εποχές αντί για πέντε.",
+            ["model does not fit", "memory", "two epochs instead of five"],
+        ),
+        (  # Finnish
+            "Malli ei mahdu muistiin, joten koulutamme kaksi epookkia ja tallennamme joka tunti.",
+            ["model does not fit memory", "two epochs", "save an hour"],
+        ),
+        (  # Hebrew
+            "נשמור checkpoint כל שעה כי Kaggle נותן 30 שעות בשבוע בחינם.",
+            ["save checkpoint an hour", "because", "30 hours a week free"],
+        ),
+        (  # Persian
+            "چون هفته‌ای ۳۰ ساعت رایگان داریم، اول یک زیرمجموعه کوچک‌تر را امتحان می‌کنیم.",
+            ["because a week", "hours free", "first"],
+        ),
+    ],
+)
+def test_the_glossary_reads_six_more_languages(sentence, english):
+    from demos.lab.evidence import gloss, looks_foreign
+
+    assert looks_foreign(sentence)
+    glossed = gloss(sentence)
+    for words in english:
+        assert words in glossed, (words, glossed)
+
+
 def test_ukrainian_is_read_through_the_glossary():
     from demos.lab.evidence import gloss, looks_foreign
 
