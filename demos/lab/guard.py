@@ -125,6 +125,15 @@ def _alternation(patterns: Sequence[str]) -> re.Pattern[str]:
     )
 
 
+_FRAGMENT = re.compile(r"<<(\w+)>>")
+
+
+def _expanded(patterns: Sequence[str], fragments: dict[str, str]) -> list[str]:
+    """``patterns`` with each ``<<name>>`` replaced by the data's fragment of that name (a
+    regular expression several patterns share, written once); an unknown name fails loudly."""
+    return [_FRAGMENT.sub(lambda m: fragments[m.group(1)], p) for p in patterns]
+
+
 def _rule(name: str, combination: str, one_clause: bool) -> Rule:
     """ "ask+task_genre-project_topic": concepts joined by "+", each "-" one that must be absent."""
     wanted, *absent = combination.split("-")
@@ -134,9 +143,13 @@ def _rule(name: str, combination: str, one_clause: bool) -> Rule:
 @lru_cache(maxsize=1)
 def guard_data() -> GuardData:
     raw = yaml_io.safe_load((DATA_DIR / "guard.yaml").read_text(encoding="utf-8"))
+    fragments = raw.get("fragments") or {}
     return GuardData(
-        escape_patterns=_alternation(raw["escape_patterns"]),
-        concepts={name: _alternation(words) for name, words in raw["concepts"].items()},
+        escape_patterns=_alternation(_expanded(raw["escape_patterns"], fragments)),
+        concepts={
+            name: _alternation(_expanded(words, fragments))
+            for name, words in raw["concepts"].items()
+        },
         rules=tuple(
             _rule(name, combination, name in raw.get("one_clause_rules", ()))
             for name, combination in raw["rules"].items()
@@ -145,7 +158,9 @@ def guard_data() -> GuardData:
         ordinary_examples=tuple(raw["ordinary_examples"]),
         assistant_speak=_alternation(raw["assistant_speak"]),
         markup=re.compile("|".join(f"(?:{p})" for p in raw["markup_patterns"]), re.MULTILINE),
-        name_dismissals="|".join(f"(?:{p})" for p in raw["name_dismissals"]),
+        name_dismissals="|".join(
+            f"(?:{p})" for p in _expanded(raw["name_dismissals"], fragments)
+        ),
     )
 
 

@@ -12,7 +12,9 @@ import yaml
 from demos.lab.config import load_config, minilm_reference
 from demos.lab.coverage import get_embedder
 from demos.lab.guard import (
+    DATA_DIR,
     EscapeDetector,
+    _expanded,
     ReplyContext,
     configured_secrets,
     guard_data,
@@ -513,6 +515,17 @@ def test_the_kinds_read_from_guard_round_17_are_recognised(message, scenarios, e
 )
 def test_ordinary_talk_with_round_17s_words_passes(message, scenarios, embedder):
     assert_passes_in_every_scenario(message, scenarios, embedder)
+
+
+def test_a_shared_fragment_is_written_once_and_put_in_where_named():
+    raw = yaml.safe_load((DATA_DIR / "guard.yaml").read_text(encoding="utf-8"))
+    fragment = raw["fragments"]["not_of_a_thing"]
+    data = guard_data()
+    for name in ("persona", "you_are_now"):
+        assert fragment in data.concepts[name].pattern
+    assert not any("<<" in p.pattern for p in data.concepts.values())
+    with pytest.raises(KeyError):
+        _expanded(["a <<no_such_fragment>> b"], raw["fragments"])
 
 
 def test_text_written_backwards_and_chat_shorthand_are_read():
