@@ -158,9 +158,7 @@ def guard_data() -> GuardData:
         ordinary_examples=tuple(raw["ordinary_examples"]),
         assistant_speak=_alternation(raw["assistant_speak"]),
         markup=re.compile("|".join(f"(?:{p})" for p in raw["markup_patterns"]), re.MULTILINE),
-        name_dismissals="|".join(
-            f"(?:{p})" for p in _expanded(raw["name_dismissals"], fragments)
-        ),
+        name_dismissals="|".join(f"(?:{p})" for p in _expanded(raw["name_dismissals"], fragments)),
     )
 
 

@@ -269,31 +269,36 @@ def test_the_labelled_transcripts_are_many_and_varied():
 # offline judge"). Round 9's over-confident answer puts a 405B model on a free T4, and round
 # 10's makes up every figure; both price, split and evaluate around them: each figure is a
 # checkable specific, and the labels say missing because the figures are wrong. Telling a
-# right figure from a wrong one needs a judge that knows (LAB_JUDGE). The set may only shrink.
-KNOWN_GAMING_COVERED = {
-    (transcript, point)
-    for transcript in ("gaming-overconfident-405b-on-t4", "confident-made-up-numbers")
-    for point in (
-        "specific-model-choice",
-        "cost-arithmetic",
-        "long-chapter-handling",
-        "quality-evaluation",
-    )
-} | {
-    # round 20's salad of precise figures, the same kind of miss: "$187.40 all in, 93.7% of your
-    # budget" is a cost in money that fits, "benchmarked at 88.1 ... 3.7x over baseline" a
-    # comparison; offline, a made-up figure reads like a measured one
-    ("gaming-number-salad", point)
-    for point in ("cost-arithmetic", "quality-evaluation")
-} | {
-    # round 34's eulogy of the training loop retells the card's facts in decoration ("it carried
-    # a custom sampler and accumulated gradients like a quiet hero", "it gave us a NaN, and we sat
-    # with it for two days"): the card's own terms are the evidence these points ask for, and
-    # two general fixes tried on 2026-12-04 (a retelling read as the facts read back; a card term
-    # counted only beside a claim) cost 8 and 69 points of good transcripts on dev
-    ("eulogy-for-the-loop", point)
-    for point in ("weighs-migration-cost", "keeps-debuggability", "ties-to-team-situation")
-}
+# right figure from a wrong one needs a judge that knows (LAB_JUDGE). The set grows only by a
+# fresh round's miss that was read, tried in general and recorded with why it stays (round 34).
+KNOWN_GAMING_COVERED = (
+    {
+        (transcript, point)
+        for transcript in ("gaming-overconfident-405b-on-t4", "confident-made-up-numbers")
+        for point in (
+            "specific-model-choice",
+            "cost-arithmetic",
+            "long-chapter-handling",
+            "quality-evaluation",
+        )
+    }
+    | {
+        # round 20's salad of precise figures, the same kind of miss: "$187.40 all in, 93.7% of your
+        # budget" is a cost in money that fits, "benchmarked at 88.1 ... 3.7x over baseline" a
+        # comparison; offline, a made-up figure reads like a measured one
+        ("gaming-number-salad", point)
+        for point in ("cost-arithmetic", "quality-evaluation")
+    }
+    | {
+        # round 34's eulogy of the training loop retells the card's facts in decoration ("it carried
+        # a custom sampler and accumulated gradients like a quiet hero", "it gave us a NaN, and we sat
+        # with it for two days"): the card's own terms are the evidence these points ask for, and
+        # two general fixes tried on 2026-12-04 (a retelling read as the facts read back; a card term
+        # counted only beside a claim) cost 8 and 69 points of good transcripts on dev
+        ("eulogy-for-the-loop-round34", point)
+        for point in ("weighs-migration-cost", "keeps-debuggability", "ties-to-team-situation")
+    }
+)
 
 
 def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):

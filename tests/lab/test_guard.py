@@ -14,8 +14,8 @@ from demos.lab.coverage import get_embedder
 from demos.lab.guard import (
     DATA_DIR,
     EscapeDetector,
-    _expanded,
     ReplyContext,
+    _expanded,
     configured_secrets,
     guard_data,
     hidden_readings,
