@@ -156,8 +156,11 @@ def guard_data() -> GuardData:
         ),
         escape_examples=tuple(raw["escape_examples"]),
         ordinary_examples=tuple(raw["ordinary_examples"]),
-        assistant_speak=_alternation(raw["assistant_speak"]),
-        markup=re.compile("|".join(f"(?:{p})" for p in raw["markup_patterns"]), re.MULTILINE),
+        assistant_speak=_alternation(_expanded(raw["assistant_speak"], fragments)),
+        markup=re.compile(
+            "|".join(f"(?:{p})" for p in _expanded(raw["markup_patterns"], fragments)),
+            re.MULTILINE,
+        ),
         name_dismissals="|".join(f"(?:{p})" for p in _expanded(raw["name_dismissals"], fragments)),
     )
 

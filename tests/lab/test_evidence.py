@@ -170,104 +170,97 @@ def test_other_languages_are_read_through_the_glossary():
     assert looks_english("Then we tag the posts and train on a Kaggle notebook.")
 
 
+# Sentences and the English each must read as; the first list also carries a number with its
+# unit (the six languages added on 2026-12-04 are checked for words only).
+GLOSSED_WITH_NUMBERS = [
+    (  # Dutch
+        "Ik train het model op Kaggle omdat dat 30 uur per week geeft, met twee epochs in "
+        "plaats van vijf.",
+        ["30 hours", "two epochs", "instead of"],
+    ),
+    (  # Swedish
+        "Vi tränar på Kaggle, som ger 30 timmar i veckan, och kör bara två epoker.",
+        ["30 hours a week", "two epochs"],
+    ),
+    (  # Polish
+        "Trenujemy na Kaggle, który daje 30 godzin w tygodniu, więc wystarczą dwie epoki "
+        "zamiast pięciu.",
+        ["30 hours a week", "two epochs", "instead of"],
+    ),
+    (  # Czech
+        "Model trénujeme na Kaggle, který dává 30 hodin týdně, protože stačí dvě epochy.",
+        ["30 hours a week", "two epochs"],
+    ),
+    (  # Turkish
+        "Modeli Kaggle üzerinde eğitiyorum çünkü haftada 30 saat veriyor ve iki epok yeterli.",
+        ["a week 30 hours", "two epochs"],
+    ),
+    (  # Indonesian
+        "Kami melatih model di Kaggle karena gratis 30 jam per minggu, dan biayanya hanya "
+        "10 dolar per bulan.",
+        ["30 hours a week", "10 dollars a month", "free"],
+    ),
+    (  # Vietnamese
+        "Chúng tôi huấn luyện mô hình trên Kaggle vì được miễn phí 30 giờ mỗi tuần, chi phí "
+        "khoảng 10 đô mỗi tháng.",
+        ["30 hours a week", "10 dollars a month", "free"],
+    ),
+    (  # Vietnamese typed without its diacritics
+        "Minh train tren Kaggle 30 gio moi tuan, khong can tra tien nhung phai cho.",
+        ["30 hours a week", "paying"],
+    ),
+    (  # Ukrainian
+        "Тренуємо модель на Kaggle, бо там безкоштовно 30 годин на тиждень, і двох епох "
+        "достатньо замість п’яти.",
+        ["model", "because", "free", "30 hours a week", "two epochs", "instead of five"],
+    ),
+    (  # Thai, written without spaces between words
+        "เราจะเทรนโมเดลบน Kaggle เพราะได้ใช้ GPU ฟรี 30 ชั่วโมงต่อสัปดาห์",
+        ["model", "because", "free", "30 hours a week"],
+    ),
+]
+GLOSSED = [
+    (  # Romanian
+        "Antrenăm modelul pe Kaggle, care dă gratuit 30 de ore pe săptămână, cu două epoci "
+        "în loc de cinci.",
+        ["30 hours a week", "two epochs", "instead of five"],
+    ),
+    (  # Swahili
+        "Tunahifadhi checkpoint kila saa kwa sababu Kaggle ni bure, badala ya kulipa kila mwezi.",
+        ["save checkpoint an hour", "because", "instead of paying"],
+    ),
+    (  # Greek
+        "Το μοντέλο δεν χωράει στη μνήμη του T4, οπότε θα κάνουμε δύο εποχές αντί για πέντε.",
+        ["model does not fit", "memory", "two epochs instead of five"],
+    ),
+    (  # Finnish
+        "Malli ei mahdu muistiin, joten koulutamme kaksi epookkia ja tallennamme joka tunti.",
+        ["model does not fit memory", "two epochs", "save an hour"],
+    ),
+    (  # Hebrew
+        "נשמור checkpoint כל שעה כי Kaggle נותן 30 שעות בשבוע בחינם.",
+        ["save checkpoint an hour", "because", "30 hours a week free"],
+    ),
+    (  # Persian
+        "چون هفته‌ای ۳۰ ساعت رایگان داریم، اول یک زیرمجموعه کوچک‌تر را امتحان می‌کنیم.",
+        ["because a week", "hours free", "first"],
+    ),
+]
+
+
 @pytest.mark.parametrize(
-    "sentence, english",
-    [
-        (  # Dutch
-            "Ik train het model op Kaggle omdat dat 30 uur per week geeft, met twee epochs in "
-            "plaats van vijf.",
-            ["30 hours", "two epochs", "instead of"],
-        ),
-        (  # Swedish
-            "Vi tränar på Kaggle, som ger 30 timmar i veckan, och kör bara två epoker.",
-            ["30 hours a week", "two epochs"],
-        ),
-        (  # Polish
-            "Trenujemy na Kaggle, który daje 30 godzin w tygodniu, więc wystarczą dwie epoki "
-            "zamiast pięciu.",
-            ["30 hours a week", "two epochs", "instead of"],
-        ),
-        (  # Czech
-            "Model trénujeme na Kaggle, který dává 30 hodin týdně, protože stačí dvě epochy.",
-            ["30 hours a week", "two epochs"],
-        ),
-        (  # Turkish
-            "Modeli Kaggle üzerinde eğitiyorum çünkü haftada 30 saat veriyor ve iki epok yeterli.",
-            ["a week 30 hours", "two epochs"],
-        ),
-        (  # Indonesian
-            "Kami melatih model di Kaggle karena gratis 30 jam per minggu, dan biayanya hanya "
-            "10 dolar per bulan.",
-            ["30 hours a week", "10 dollars a month", "free"],
-        ),
-        (  # Vietnamese
-            "Chúng tôi huấn luyện mô hình trên Kaggle vì được miễn phí 30 giờ mỗi tuần, chi phí "
-            "khoảng 10 đô mỗi tháng.",
-            ["30 hours a week", "10 dollars a month", "free"],
-        ),
-        (  # Vietnamese typed without its diacritics
-            "Minh train tren Kaggle 30 gio moi tuan, khong can tra tien nhung phai cho.",
-            ["30 hours a week", "paying"],
-        ),
-        (  # Ukrainian
-            "Тренуємо модель на Kaggle, бо там безкоштовно 30 годин на тиждень, і двох епох "
-            "достатньо замість п’яти.",
-            ["model", "because", "free", "30 hours a week", "two epochs", "instead of five"],
-        ),
-        (  # Thai, written without spaces between words
-            "เราจะเทรนโมเดลบน Kaggle เพราะได้ใช้ GPU ฟรี 30 ชั่วโมงต่อสัปดาห์",
-            ["model", "because", "free", "30 hours a week"],
-        ),
-    ],
+    "sentence, english, numbers",
+    [(*case, True) for case in GLOSSED_WITH_NUMBERS] + [(*case, False) for case in GLOSSED],
 )
-def test_more_languages_are_read_through_the_glossary(sentence, english):
+def test_more_languages_are_read_through_the_glossary(sentence, english, numbers):
     from demos.lab.evidence import gloss, looks_foreign
 
     assert looks_foreign(sentence)
     glossed = gloss(sentence)
     for words in english:
         assert words in glossed, (words, glossed)
-    assert found("number-unit", glossed)
-
-
-@pytest.mark.parametrize(
-    "sentence, english",
-    [
-        (  # Romanian
-            "Antrenăm modelul pe Kaggle, care dă gratuit 30 de ore pe săptămână, cu două epoci "
-            "în loc de cinci.",
-            ["30 hours a week", "two epochs", "instead of five"],
-        ),
-        (  # Swahili
-            "Tunahifadhi checkpoint kila saa kwa sababu Kaggle ni bure, badala ya kulipa kila "
-            "mwezi.",
-            ["save checkpoint an hour", "because", "instead of paying"],
-        ),
-        (  # Greek
-            "Το μοντέλο δεν χωράει στη μνήμη του T4, οπότε θα κάνουμε δύο εποχές αντί για πέντε.",
-            ["model does not fit", "memory", "two epochs instead of five"],
-        ),
-        (  # Finnish
-            "Malli ei mahdu muistiin, joten koulutamme kaksi epookkia ja tallennamme joka tunti.",
-            ["model does not fit memory", "two epochs", "save an hour"],
-        ),
-        (  # Hebrew
-            "נשמור checkpoint כל שעה כי Kaggle נותן 30 שעות בשבוע בחינם.",
-            ["save checkpoint an hour", "because", "30 hours a week free"],
-        ),
-        (  # Persian
-            "چون هفته‌ای ۳۰ ساعت رایگان داریم، اول یک زیرمجموعه کوچک‌تر را امتحان می‌کنیم.",
-            ["because a week", "hours free", "first"],
-        ),
-    ],
-)
-def test_the_glossary_reads_six_more_languages(sentence, english):
-    from demos.lab.evidence import gloss, looks_foreign
-
-    assert looks_foreign(sentence)
-    glossed = gloss(sentence)
-    for words in english:
-        assert words in glossed, (words, glossed)
+    if numbers:
+        assert found("number-unit", glossed)
 
 
 def test_ukrainian_is_read_through_the_glossary():
