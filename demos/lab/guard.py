@@ -120,21 +120,24 @@ class GuardData:
     # alternations: the labels of a scripted chat's turns, either side's and the character's
     turn_labels: str = ""
     character_labels: str = ""
+    # a thing of the project as the subject, just before a concept's words ("the model", "it'll")
+    thing_subject: re.Pattern[str] | None = None
+    # concepts whose words count only where no thing of the project is their subject
+    subject_checked: frozenset[str] = frozenset()
+
+
+def _of_a_thing(text: str, start: int) -> bool:
+    """Whether the words just before ``start`` in ``text`` are a thing of the project as the
+    subject ("the model", "our app", "it'll"), so what follows is said of it, not of the
+    character."""
+    subject = guard_data().thing_subject
+    return subject is not None and subject.search(text, max(0, start - 60), start) is not None
 
 
 def _alternation(patterns: Sequence[str]) -> re.Pattern[str]:
     return re.compile(
         "|".join(f"(?:{p})" for p in patterns), re.IGNORECASE | re.MULTILINE | re.UNICODE
     )
-
-
-_FRAGMENT = re.compile(r"<<(\w+)>>")
-
-
-def _expanded(patterns: Sequence[str], fragments: dict[str, str]) -> list[str]:
-    """``patterns`` with each ``<<name>>`` replaced by the data's fragment of that name (a
-    regular expression several patterns share, written once); an unknown name fails loudly."""
-    return [_FRAGMENT.sub(lambda m: fragments[m.group(1)], p) for p in patterns]
 
 
 def _rule(name: str, combination: str, one_clause: bool) -> Rule:
@@ -146,27 +149,27 @@ def _rule(name: str, combination: str, one_clause: bool) -> Rule:
 @lru_cache(maxsize=1)
 def guard_data() -> GuardData:
     raw = yaml_io.safe_load((DATA_DIR / "guard.yaml").read_text(encoding="utf-8"))
-    fragments = raw.get("fragments") or {}
     return GuardData(
-        escape_patterns=_alternation(_expanded(raw["escape_patterns"], fragments)),
-        concepts={
-            name: _alternation(_expanded(words, fragments))
-            for name, words in raw["concepts"].items()
-        },
+        escape_patterns=_alternation(raw["escape_patterns"]),
+        concepts={name: _alternation(words) for name, words in raw["concepts"].items()},
         rules=tuple(
             _rule(name, combination, name in raw.get("one_clause_rules", ()))
             for name, combination in raw["rules"].items()
         ),
         escape_examples=tuple(raw["escape_examples"]),
         ordinary_examples=tuple(raw["ordinary_examples"]),
-        assistant_speak=_alternation(_expanded(raw["assistant_speak"], fragments)),
+        assistant_speak=_alternation(raw["assistant_speak"]),
         markup=re.compile(
-            "|".join(f"(?:{p})" for p in _expanded(raw["markup_patterns"], fragments)),
+            "|".join(f"(?:{p})" for p in raw["markup_patterns"]),
             re.MULTILINE,
         ),
-        name_dismissals="|".join(f"(?:{p})" for p in _expanded(raw["name_dismissals"], fragments)),
+        name_dismissals="|".join(f"(?:{p})" for p in raw["name_dismissals"]),
         turn_labels="|".join(raw["script_labels"]["turn"]),
         character_labels="|".join(raw["script_labels"]["character"]),
+        thing_subject=re.compile(rf"(?:{raw['thing_subject']})\s*$", re.IGNORECASE)
+        if raw.get("thing_subject")
+        else None,
+        subject_checked=frozenset(raw.get("subject_checked") or ()),
     )
 
 
@@ -244,8 +247,19 @@ class EscapeDetector:
             self._own["own_role"] = re.compile(rf"\b{re.escape(title)}\b", re.IGNORECASE)
 
     def concepts_in(self, text: str) -> set[str]:
-        """The names of the guard's concepts that occur in ``text``."""
-        found = {name for name, pattern in guard_data().concepts.items() if pattern.search(text)}
+        """The names of the guard's concepts that occur in ``text``. A concept of
+        ``subject_checked`` ("be an assistant", "like ChatGPT") counts only where its words are
+        not said of a thing of the project: "it'll be a chatbot", "a tool like ChatGPT"."""
+        data = guard_data()
+        found = {
+            name
+            for name, pattern in data.concepts.items()
+            if (
+                any(not _of_a_thing(text, m.start()) for m in pattern.finditer(text))
+                if name in data.subject_checked
+                else pattern.search(text)
+            )
+        }
         return found | {name for name, pattern in self._own.items() if pattern.search(text)}
 
     def rule_fired(self, text: str) -> str:
