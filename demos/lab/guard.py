@@ -54,6 +54,14 @@ _OWN_STEP = re.compile(
     r"let me|is it (ok|okay|fine|alright) if i|mind if i)\b",
     re.IGNORECASE,
 )
+# The learner's own view said with a question mark ("I think there are pros and cons on both
+# sides?", "Maybe a smaller model would do?"): a hedge, not a request (guard round 36's weak
+# learner was deflected as asking something far from the card).
+_OWN_VIEW = re.compile(
+    r"^\W*(hmm+,? |ok(ay)?,? |so,? |well,? |honestly,? )?(i think|i guess|i feel|i suppose|"
+    r"i believe|i reckon|maybe|perhaps|probably|i'?m not sure|i am not sure)\b",
+    re.IGNORECASE,
+)
 # A question about a thing of the project ("Could the same model translate the questions?",
 # "Would a small GPU be enough?") or one that checks a fact ("Your schools are bilingual,
 # right?") asks the character for nothing (guard round 15: deflected as a request far from the
@@ -117,6 +125,8 @@ class GuardData:
     markup: re.Pattern[str]
     # an alternation: words that, right before the character's name, dismiss it
     name_dismissals: str
+    # an alternation: words that, right after the character's name, deny being it
+    name_negations_after: str = "(?!)"
     # alternations: the labels of a scripted chat's turns, either side's and the character's
     turn_labels: str = ""
     character_labels: str = ""
@@ -164,6 +174,7 @@ def guard_data() -> GuardData:
             re.MULTILINE,
         ),
         name_dismissals="|".join(f"(?:{p})" for p in raw["name_dismissals"]),
+        name_negations_after="|".join(f"(?:{p})" for p in raw["name_negations_after"]),
         turn_labels="|".join(raw["script_labels"]["turn"]),
         character_labels="|".join(raw["script_labels"]["character"]),
         thing_subject=re.compile(rf"(?:{raw['thing_subject']})\s*$", re.IGNORECASE)
@@ -220,7 +231,12 @@ class EscapeDetector:
         # "Forget Jordan", "Vergiss Jordan", "you're not Sam any more": the character's own
         # name, dismissed (the words, in many languages, are data: `name_dismissals`).
         self._name_pattern = (
-            re.compile(rf"(?:{data.name_dismissals}){first}\b", re.IGNORECASE) if first else None
+            re.compile(
+                rf"(?:{data.name_dismissals}){first}\b|\b{first}(?:{data.name_negations_after})",
+                re.IGNORECASE,
+            )
+            if first
+            else None
         )
         # The character's own name and job title, for rules such as "I'll be the CTO now".
         self._own: dict[str, re.Pattern[str]] = {}
@@ -487,6 +503,7 @@ def _off_card_requests(text: str) -> list[str]:
         if len(c.split()) >= 4
         and _REQUEST.search(c)
         and not _OWN_STEP.search(c)
+        and not _OWN_VIEW.search(c)
         and not _THIRD_PARTY.search(c)
         and not (_YOUR_VIEW.search(c) and not _DELIVERABLE.search(c))
         and looks_english(c)
