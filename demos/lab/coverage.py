@@ -68,7 +68,7 @@ MAX_SENTENCES = 400  # a very long conversation is scored on its most recent sen
 # (and CJK stops; Thai ends a sentence with a space and no stop: a space between two runs of
 # Thai is cut, one beside a Latin term or a number, "บน Kaggle ได้ 30 ชั่วโมง", is not)
 # A stop after an abbreviation that stands before a number ("ok. 30 GPU-godzin", Polish
-# "about"; "ca. 12 h", "approx. 6 GB") does not end the sentence (guard round 35's Polish plan).
+# "about"; "ca. 12 h", "approx. 6 GB") does not end the sentence (judge round 35's Polish plan).
 _BEFORE_A_NUMBER = (
     "ok",
     "ca",
