@@ -36,6 +36,7 @@ from demos.lab.evidence import (
     restates,
     without_card_numbers,
     words,
+    wrong_arithmetic,
 )
 from demos.lab.prompts import prompt_texts
 
@@ -421,9 +422,10 @@ def score_by_embeddings(
     card = card_texts(scenario)
     own_units = [card_words_removed(unit, card) for unit in units]
     opposed = _opposed(scenario, learner_messages)
-    # a confident but wrong specific ("Kaggle gives 30 GPU-hours a day", "bf16 on the T4"):
+    # a confident but wrong specific ("Kaggle gives 30 GPU-hours a day", "bf16 on the T4", a
+    # figure worked out wrong: "a 3B model in fp16 is 24 GB"):
     # the sentence, its clauses and the pairs it is in earn partial credit at most
-    wrong_said = [unit for unit in units if script.is_wrong(unit)]
+    wrong_said = [unit for unit in units if script.is_wrong(unit) or wrong_arithmetic(unit)]
     wrong = [any(unit in said or said in unit for said in wrong_said) for unit in units]
     for index, point in enumerate(scenario.rubric):
         if not units:
@@ -514,7 +516,7 @@ def debrief_verdict(coverage: Coverage, reading: str = "", vague: bool = False) 
     the conversation as tentative or general (:func:`conversation_reading`). A performance earns
     nothing. In a thin conversation (at most :data:`THIN_COVERED` points covered) the lone
     covered point steps down to partial, and touched topics step down to missing unless the
-    conversation plainly advises. Otherwise, in a vague conversation no point earns more than
+    conversation plainly advises or reads as tentative advice. Otherwise, in a vague conversation no point earns more than
     partial. Quotes and evidence are kept and each lowered point says why (``stepped``), for the
     coach. The live meter keeps the sentence-level verdict (its "touched on" count nudges the
     learner on); a model judge's verdict is never changed."""
@@ -526,7 +528,12 @@ def debrief_verdict(coverage: Coverage, reading: str = "", vague: bool = False) 
             for p in coverage.points
         )
         return replace(coverage, points=points, lowered="performance")
-    down = {"covered": "partial"} if reading == "advice" else _THINNER
+    # a conversation the vagueness head reads as tentative, touching two topics or more, advises,
+    # if vaguely: its touched topics are its partial points (dev transcripts: 82.9% -> 83.6%);
+    # one topic touched in passing ("cost shouldn't be a problem") is no advice
+    touched = sum(p.status == "partial" for p in coverage.points)
+    advises = reading == "advice" or (vague and touched >= 2)
+    down = {"covered": "partial"} if advises else _THINNER
     if coverage.covered <= THIN_COVERED and any(p.status in down for p in coverage.points):
         return _lowered(coverage, down, "thin")
     if vague and coverage.covered:

@@ -615,3 +615,60 @@ def without_card_numbers(sentence: str, card_texts: Sequence[str]) -> str:
         lambda m: "" if m.group(1) in card_numbers else m.group(0),
         sentence,
     )
+
+
+# ----------------------------------------------------------------------------- wrong arithmetic
+# A figure worked out wrong is a confident but wrong specific, in every scenario: "31,250 x 1.5
+# = 4,687 s", or a model's weights put at the wrong size ("a 3B model in fp16 is about 24 GB":
+# 3 billion parameters at 2 bytes each are 6 GB). Only what can be checked from the sentence
+# alone is checked: one operation with its result, or a parameter count, a precision and a size
+# in one clause. Training memory (optimizer state, gradients, activations) is not weights alone.
+_FIGURE = r"[$€£]?(\d[\d,]*(?:\.\d+)?)\s?(k|m)?(?![\d.,]*\d)"
+_UNIT = r"(?:\s?(?:h|hrs?|hours?|s|secs?|seconds?|mins?|minutes?|steps?|gb|examples?|epochs?|gpus?|tokens?|/h|/hr|an hour|per hour|a month|/month|a week|/week|usd|dollars?)\b)?"
+_OPERATION = re.compile(
+    rf"(?<![\w.,]){_FIGURE}{_UNIT}\s*(x|×|\*|/)\s*{_FIGURE}{_UNIT}\s*(?:=|≈|~=|is about|is roughly|is)\s*~?\s*{_FIGURE}",
+    re.IGNORECASE,
+)
+_BYTES = (
+    (re.compile(r"\b(fp32|float32|full precision|32-?bit)\b", re.IGNORECASE), 4.0),
+    (re.compile(r"\b(fp16|float16|bf16|bfloat16|half precision|16-?bit)\b", re.IGNORECASE), 2.0),
+    (re.compile(r"\b(int8|8-?bit)\b", re.IGNORECASE), 1.0),
+    (re.compile(r"\b(int4|nf4|4-?bit)\b", re.IGNORECASE), 0.5),
+)
+_WEIGHTS = re.compile(
+    r"(?<![\w.])(\d+(?:\.\d+)?)\s?(b|bn|billion)\b([^,;:()]{0,60}?)\b(\d+(?:\.\d+)?)\s?gb\b",
+    re.IGNORECASE,
+)
+_TRAINING_STATE = re.compile(
+    r"\b(optimi[sz]er|adam\w*|gradients?|activations?|full fine-?tun\w*|training|train|kv[- ]?cache|context|overhead|plus|with|total)\b",
+    re.IGNORECASE,
+)
+
+
+def _figure(digits: str, scale: str | None) -> float:
+    value = float(digits.replace(",", ""))
+    return value * {"k": 1e3, "m": 1e6}.get((scale or "").lower(), 1.0)
+
+
+def wrong_arithmetic(sentence: str) -> bool:
+    """True when ``sentence`` works a figure out wrong (see the comment above)."""
+    for match in _OPERATION.finditer(sentence):
+        a = _figure(match.group(1), match.group(2))
+        b = _figure(match.group(4), match.group(5))
+        said = _figure(match.group(6), match.group(7))
+        op = match.group(3)
+        if op == "/" and b == 0:
+            continue
+        right = a / b if op == "/" else a * b
+        if said > 0 and abs(right - said) > 0.1 * max(right, said):
+            return True
+    for match in _WEIGHTS.finditer(sentence):
+        between = match.group(3)
+        precisions = [size for pattern, size in _BYTES if pattern.search(between)]
+        if len(precisions) != 1 or _TRAINING_STATE.search(between):
+            continue
+        weights = float(match.group(1)) * precisions[0]
+        said = float(match.group(4))
+        if said < 0.6 * weights or said > 1.7 * weights:
+            return True
+    return False

@@ -180,10 +180,25 @@ def test_in_a_vague_conversation_no_point_earns_more_than_partial():
     assert verdict.lowered == "vague"
     # not vague: the verdict stands
     assert debrief_verdict(coverage, "", vague=False) is coverage
-    # a thin conversation is lowered as thin (its touched topics too), a performance as one
-    thin = Coverage(_points(["covered", "partial", "missing"]), "embeddings")
+    # a thin conversation is lowered as thin (read as tentative advice on two topics or more,
+    # its touched topics keep their partial credit; otherwise they step down too), a
+    # performance as one
+    thin = Coverage(_points(["covered", "partial", "partial", "missing"]), "embeddings")
     assert debrief_verdict(thin, "", vague=True).lowered == "thin"
     assert [p.status for p in debrief_verdict(thin, "", vague=True).points] == [
+        "partial",
+        "partial",
+        "partial",
+        "missing",
+    ]
+    assert [p.status for p in debrief_verdict(thin, "", vague=False).points] == [
+        "partial",
+        "missing",
+        "missing",
+        "missing",
+    ]
+    one_topic = Coverage(_points(["covered", "partial", "missing"]), "embeddings")
+    assert [p.status for p in debrief_verdict(one_topic, "", vague=True).points] == [
         "partial",
         "missing",
         "missing",

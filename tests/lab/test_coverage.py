@@ -395,6 +395,32 @@ def test_a_thin_conversation_that_plainly_advises_keeps_its_partial_credit():
     assert debrief_verdict(untouched, "advice") is untouched
 
 
+def test_a_thin_conversation_read_as_tentative_advice_keeps_its_partial_credit():
+    """The vagueness head reads it as tentative (a weak learner who advises, vaguely): like plain
+    advice, its touched topics stay partial; the lone covered point steps down."""
+    verdict = debrief_verdict(_coverage(["covered", "partial", "partial", "missing"]), "", True)
+    assert [p.status for p in verdict.points] == ["partial", "partial", "partial", "missing"]
+    # one topic touched in passing is no advice: it steps down
+    one = debrief_verdict(_coverage(["covered", "partial", "missing"]), "", True)
+    assert [p.status for p in one.points] == ["partial", "missing", "missing"]
+    # a performance earns nothing, whatever the vagueness head says
+    performance = debrief_verdict(_coverage(["covered", "partial"]), "performance", True)
+    assert [p.status for p in performance.points] == ["missing", "missing"]
+
+
+def test_a_figure_worked_out_wrong_earns_partial_credit_at_most(scenarios, embedder):
+    """A confident but wrong figure (3 billion parameters at 2 bytes are 6 GB, not 24) is a
+    wrong specific: the point it serves is partial, as the same advice with the right figure
+    is covered."""
+    scenario = by_id(scenarios, "free-compute")
+    right = (
+        "Full fine-tuning won't fit: the 3B base in fp16 is about 6 GB of weights alone, so QLoRA."
+    )
+    wrong = right.replace("about 6 GB", "about 24 GB")
+    assert score_by_embeddings(scenario, [right], embedder).status("memory-fit") == "covered"
+    assert score_by_embeddings(scenario, [wrong], embedder).status("memory-fit") == "partial"
+
+
 def test_a_model_judges_verdict_is_never_stepped_down():
     coverage = _coverage(["partial", "covered", "missing"], method="model")
     assert debrief_verdict(coverage) is coverage

@@ -12,6 +12,7 @@ from demos.lab.evidence import (
     is_keyword_string,
     parse_checks,
     restates,
+    wrong_arithmetic,
 )
 
 
@@ -407,3 +408,25 @@ def test_chinese_and_korean_forms_are_found_inside_words_and_spaced_out():
     # a Latin-script form still needs a whole word
     assert "30 hours" in gloss("São 30 horas de GPU, não é?")
     assert "horastotais" in gloss("As horastotais não contam, não é?")
+
+
+@pytest.mark.parametrize(
+    "sentence, wrong",
+    [
+        ("the 3B base in fp16 is about 24 GB on its own, so you need QLoRA", True),
+        ("a 3B base in fp16 is about 30 GB of weights", True),
+        ("an 8B model in bf16 is about 16 GB", False),
+        ("a 7B model in 4-bit is about 4 GB", False),
+        ("Qwen2.5-7B in 8-bit is 7 GB", False),
+        # training state is more than the weights: not checked
+        ("a 7B full fine-tune in fp16 needs about 112 GB", False),
+        ("31,250 x 1.5 = 46,875 s, about 13 h", False),
+        ("31,250 x 1.5 = 4,687 s", True),
+        ("3 h x $0.80 = $2.40 a month", False),
+        ("50,000 / 8 = 6,250 steps per epoch", False),
+        ("50,000 / 16 = 6,250 steps", True),
+        ("50k / 8 = 6,250 steps", False),
+    ],
+)
+def test_a_figure_worked_out_wrong_is_found(sentence, wrong):
+    assert wrong_arithmetic(sentence) is wrong
