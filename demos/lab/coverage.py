@@ -516,8 +516,8 @@ def debrief_verdict(coverage: Coverage, reading: str = "", vague: bool = False) 
     the conversation as tentative or general (:func:`conversation_reading`). A performance earns
     nothing. In a thin conversation (at most :data:`THIN_COVERED` points covered) the lone
     covered point steps down to partial, and touched topics step down to missing unless the
-    conversation plainly advises or reads as tentative advice. Otherwise, in a vague conversation no point earns more than
-    partial. Quotes and evidence are kept and each lowered point says why (``stepped``), for the
+    conversation plainly advises, or reads as tentative advice on two topics or more.
+    Otherwise, in a vague conversation no point earns more than partial. Quotes and evidence are kept and each lowered point says why (``stepped``), for the
     coach. The live meter keeps the sentence-level verdict (its "touched on" count nudges the
     learner on); a model judge's verdict is never changed."""
     if coverage.method != "embeddings":

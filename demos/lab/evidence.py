@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from demos import yaml_io
+from demos.calculator.memory import FROZEN_WEIGHT_BYTES
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # A learner sentence sharing this many words in a row with a rubric point restates it (six
@@ -629,11 +630,15 @@ _OPERATION = re.compile(
     rf"(?<![\w.,]){_FIGURE}{_UNIT}\s*(x|×|\*|/)\s*{_FIGURE}{_UNIT}\s*(?:=|≈|~=|is about|is roughly|is)\s*~?\s*{_FIGURE}",
     re.IGNORECASE,
 )
-_BYTES = (
-    (re.compile(r"\b(fp32|float32|full precision|32-?bit)\b", re.IGNORECASE), 4.0),
-    (re.compile(r"\b(fp16|float16|bf16|bfloat16|half precision|16-?bit)\b", re.IGNORECASE), 2.0),
-    (re.compile(r"\b(int8|8-?bit)\b", re.IGNORECASE), 1.0),
-    (re.compile(r"\b(int4|nf4|4-?bit)\b", re.IGNORECASE), 0.5),
+# the words for each precision of the GPU-hour calculator, whose bytes per weight are used
+_PRECISION_WORDS = (
+    (re.compile(r"\b(fp32|float32|full precision|32-?bit)\b", re.IGNORECASE), "fp32"),
+    (
+        re.compile(r"\b(fp16|float16|bf16|bfloat16|half precision|16-?bit)\b", re.IGNORECASE),
+        "mixed",
+    ),
+    (re.compile(r"\b(int8|8-?bit)\b", re.IGNORECASE), "int8"),
+    (re.compile(r"\b(int4|nf4|4-?bit)\b", re.IGNORECASE), "4bit"),
 )
 _WEIGHTS = re.compile(
     r"(?<![\w.])(\d+(?:\.\d+)?)\s?(b|bn|billion)\b([^,;:()]{0,60}?)\b(\d+(?:\.\d+)?)\s?gb\b",
@@ -664,10 +669,10 @@ def wrong_arithmetic(sentence: str) -> bool:
             return True
     for match in _WEIGHTS.finditer(sentence):
         between = match.group(3)
-        precisions = [size for pattern, size in _BYTES if pattern.search(between)]
+        precisions = [key for pattern, key in _PRECISION_WORDS if pattern.search(between)]
         if len(precisions) != 1 or _TRAINING_STATE.search(between):
             continue
-        weights = float(match.group(1)) * precisions[0]
+        weights = float(match.group(1)) * FROZEN_WEIGHT_BYTES[precisions[0]]
         said = float(match.group(4))
         if said < 0.6 * weights or said > 1.7 * weights:
             return True
