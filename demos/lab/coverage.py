@@ -45,6 +45,9 @@ STATUSES = ("covered", "partial", "missing")
 # similarity of a learner sentence to a point or one of its examples.
 COVERED_AT = 0.57
 PARTIAL_AT = 0.40
+# A sentence with a wrong specific at least this near its nearest point caps that point at
+# partial across the conversation (above 1.0: only the sentence itself is capped).
+TAINT_AT = 0.40
 # A sentence this close to a point may carry its evidence (a number with a unit, a named piece
 # of work): specifics near the point earn it even when the wording is far from the card's
 # examples. Topical evidence (a model name with its size) needs no closeness at all.
@@ -427,6 +430,20 @@ def score_by_embeddings(
     # the sentence, its clauses and the pairs it is in earn partial credit at most
     wrong_said = [unit for unit in units if script.is_wrong(unit) or wrong_arithmetic(unit)]
     wrong = [any(unit in said or said in unit for said in wrong_said) for unit in units]
+    # ...and the point such a sentence serves (the one it is nearest, if near enough) earns
+    # partial at most anywhere in the conversation: a figure derived from a wrong one ("625
+    # steps" then "so ~1.7 hours") is as wrong, and outside authors label the point partial.
+    # (the wrong sentence itself or clause, not a pair of sentences around it)
+    least = {u for u in wrong_said if not any(o != u and o in u for o in wrong_said)}
+    tainted = (
+        {
+            max(range(len(scenario.rubric)), key=lambda j, row=row: row[j])
+            for unit, row in zip(units, by_point, strict=True)
+            if unit in least and max(row) >= TAINT_AT
+        }
+        if units and TAINT_AT <= 1.0
+        else set()
+    )
     for index, point in enumerate(scenario.rubric):
         if not units:
             points.append(
@@ -474,6 +491,9 @@ def score_by_embeddings(
             status = _status(best)
             if status == "covered" and wrong[best_unit]:
                 status = "partial"
+        if status == "covered" and index in tainted:
+            status = "partial"
+            best = min(best, COVERED_AT - 0.01)
         quote = _best_sentence(units[best_unit], targets, embedder) if status != "missing" else ""
         quote = _whole_sentence(originals.get(quote, quote), learner_messages)
         points.append(

@@ -624,10 +624,11 @@ def without_card_numbers(sentence: str, card_texts: Sequence[str]) -> str:
 # 3 billion parameters at 2 bytes each are 6 GB). Only what can be checked from the sentence
 # alone is checked: one operation with its result, or a parameter count, a precision and a size
 # in one clause. Training memory (optimizer state, gradients, activations) is not weights alone.
-_FIGURE = r"[$€£]?(\d[\d,]*(?:\.\d+)?)\s?(k|m)?(?![\d.,]*\d)"
+_FIGURE = r"[$€£]?(\d[\d,.]*\d|\d)\s?(?:(k|m)\b)?(?![\d.,]*\d)"
 _UNIT = r"(?:\s?(?:h|hrs?|hours?|s|secs?|seconds?|mins?|minutes?|steps?|gb|examples?|epochs?|gpus?|tokens?|/h|/hr|an hour|per hour|a month|/month|a week|/week|usd|dollars?)\b)?"
 _OPERATION = re.compile(
-    rf"(?<![\w.,]){_FIGURE}{_UNIT}\s*(x|×|\*|/)\s*{_FIGURE}{_UNIT}\s*(?:=|≈|~=|is about|is roughly|is)\s*~?\s*{_FIGURE}",
+    rf"(?<![\w.,]){_FIGURE}{_UNIT}\s*(x|×|\*|/)\s*{_FIGURE}{_UNIT}\s*(?:=|≈|~=|is about|is roughly|is)\s*~?\s*{_FIGURE}"
+    r"(\s?(?:h|hrs?|hours?|mins?|minutes?)\b)?",
     re.IGNORECASE,
 )
 # the words for each precision of the GPU-hour calculator, whose bytes per weight are used
@@ -651,7 +652,14 @@ _TRAINING_STATE = re.compile(
 
 
 def _figure(digits: str, scale: str | None) -> float:
-    value = float(digits.replace(",", ""))
+    """A written figure's value, with either convention for thousands and decimals: "31,250"
+    and "31.250" are 31250, "2.5" and "2,5" are 2.5 (a separator before exactly three digits
+    groups thousands, before one or two it is the decimal point)."""
+    groups = re.split(r"[.,]", digits)
+    if len(groups) > 1 and len(groups[-1]) != 3:
+        value = float("".join(groups[:-1]) + "." + groups[-1])
+    else:
+        value = float("".join(groups))
     return value * {"k": 1e3, "m": 1e6}.get((scale or "").lower(), 1.0)
 
 
@@ -665,7 +673,11 @@ def wrong_arithmetic(sentence: str) -> bool:
         if op == "/" and b == 0:
             continue
         right = a / b if op == "/" else a * b
-        if said > 0 and abs(right - said) > 0.1 * max(right, said):
+        # seconds said in hours or minutes ("31,250 x 2 = 17 hours"): converted, not wrong
+        scales = (1.0, 1 / 60, 1 / 3600) if match.group(8) else (1.0,)
+        if said > 0 and all(
+            abs(right * scale - said) > 0.1 * max(right * scale, said) for scale in scales
+        ):
             return True
     for match in _WEIGHTS.finditer(sentence):
         between = match.group(3)

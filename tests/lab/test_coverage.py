@@ -1093,6 +1093,63 @@ def test_a_decision_or_a_demo_without_its_specific_is_partial(
             "hub-baseline-first",
             "covered",
         ),
+        # (2026-12-04, kinds read from judge rounds 41-42)
+        (
+            "pytorch",
+            ["Porting is easy, a couple of days at most, so let's start the migration this week."],
+            "weighs-migration-cost",
+            "missing",
+        ),
+        (
+            "pytorch",
+            ["Once we're on Lightning we won't have to read the training code ourselves any more."],
+            "keeps-debuggability",
+            "missing",
+        ),
+        (
+            "hugging-face",
+            ["First step: fine-tune the model on the teachers' old quizzes."],
+            "prompting-before-fine-tuning",
+            "missing",
+        ),
+        (
+            "hugging-face",
+            ["Evaluation? I wouldn't worry about metrics, we can skip that part."],
+            "quality-evaluation",
+            "missing",
+        ),
+        (
+            "free-compute",
+            ["I'd keep all 5 epochs and I won't cut the data either."],
+            "reduce-the-work",
+            "missing",
+        ),
+        (
+            "free-compute",
+            ["Just do a full fine-tune; LoRA is a hack and the results are worse."],
+            "memory-fit",
+            "missing",
+        ),
+        (
+            "free-compute",
+            [
+                "Use LoRA, but it still stores Adam states for the entire base model, so budget 24 GB."
+            ],
+            "memory-fit",
+            "partial",
+        ),
+        (
+            "idea-to-demo",
+            ["I don't want a pretrained model, I'd rather train my own from scratch."],
+            "hub-baseline-first",
+            "missing",
+        ),
+        (
+            "idea-to-demo",
+            ["The stack: LangChain, Docker, Kubernetes and a vector database."],
+            "tools-tied-to-requirements",
+            "missing",
+        ),
     ],
 )
 def test_wrong_specifics_and_opposite_stances(

@@ -426,6 +426,11 @@ def test_chinese_and_korean_forms_are_found_inside_words_and_spaced_out():
         ("50,000 / 8 = 6,250 steps per epoch", False),
         ("50,000 / 16 = 6,250 steps", True),
         ("50k / 8 = 6,250 steps", False),
+        # the other convention for thousands and decimals; seconds said in hours or minutes
+        ("31.250 × 2,5 = ~78.000 seconds", False),
+        ("31.250 × 2 ≈ 17 hours", False),
+        ("80 x 3 = 240 minutes", False),
+        ("625 x 2 s = 3 hours", True),
     ],
 )
 def test_a_figure_worked_out_wrong_is_found(sentence, wrong):
