@@ -311,6 +311,16 @@ KNOWN_GAMING_COVERED = (
             "concrete-plan",
         )
     }
+    | {
+        # round 41's knitting pattern, the same kind again: "Needles: one T4, size 15 GB" reads
+        # the card's own memory fact back with the card term "GB", and "place a stitch marker ...
+        # so you can pick up where you left off" is resuming in decoration (both labelled
+        # partial: the ideas are touched). The advice head, refit with round 41, still does not
+        # read it as a performance. Not yet tried in general (2026-12-04, end of session): the
+        # candidate is a card number beside a card term ("15 GB") counting as facts read back.
+        ("gaming-knitting-pattern", point)
+        for point in ("memory-fit", "checkpoint-and-resume")
+    }
 )
 
 
