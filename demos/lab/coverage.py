@@ -435,15 +435,11 @@ def score_by_embeddings(
     # steps" then "so ~1.7 hours") is as wrong, and outside authors label the point partial.
     # (the wrong sentence itself or clause, not a pair of sentences around it)
     least = {u for u in wrong_said if not any(o != u and o in u for o in wrong_said)}
-    tainted = (
-        {
-            max(range(len(scenario.rubric)), key=lambda j, row=row: row[j])
-            for unit, row in zip(units, by_point, strict=True)
-            if unit in least and max(row) >= TAINT_AT
-        }
-        if units and TAINT_AT <= 1.0
-        else set()
-    )
+    tainted = {
+        max(range(len(scenario.rubric)), key=lambda j, row=row: row[j])
+        for unit, row in zip(units, by_point, strict=True)
+        if unit in least and max(row) >= TAINT_AT
+    }
     for index, point in enumerate(scenario.rubric):
         if not units:
             points.append(
@@ -537,8 +533,8 @@ def debrief_verdict(coverage: Coverage, reading: str = "", vague: bool = False) 
     nothing. In a thin conversation (at most :data:`THIN_COVERED` points covered) the lone
     covered point steps down to partial, and touched topics step down to missing unless the
     conversation plainly advises, or reads as tentative advice on two topics or more.
-    Otherwise, in a vague conversation no point earns more than partial. Quotes and evidence are kept and each lowered point says why (``stepped``), for the
-    coach. The live meter keeps the sentence-level verdict (its "touched on" count nudges the
+    Otherwise, in a vague conversation no point earns more than partial. Quotes and evidence are
+    kept and each lowered point says why (``stepped``), for the coach. The live meter keeps the sentence-level verdict (its "touched on" count nudges the
     learner on); a model judge's verdict is never changed."""
     if coverage.method != "embeddings":
         return coverage

@@ -190,9 +190,7 @@ def guard_data() -> GuardData:
             yaml_io.safe_load((DATA_DIR / "guard_typos.yaml").read_text(encoding="utf-8"))[
                 "real_words"
             ]
-        )
-        if (DATA_DIR / "guard_typos.yaml").exists()
-        else frozenset(),
+        ),
     )
 
 
@@ -422,7 +420,7 @@ def hidden_readings(text: str) -> list[str]:
     return readings
 
 
-_LETTERS = re.compile(r"[A-Za-z]{4,}")
+_LETTERS = re.compile(r"[A-Za-z]{5,}")
 
 
 def _one_edit(word: str, target: str) -> bool:
@@ -450,7 +448,7 @@ def _respell(text: str) -> str:
     def fix(match: re.Match[str]) -> str:
         word = match.group(0)
         low = word.lower()
-        if len(low) < 5 or low in data.typo_targets or low in data.typo_real_words:
+        if low in data.typo_targets or low in data.typo_real_words:
             return word
         if low.endswith("in") and not low.endswith(("ain", "oin", "ein", "uin")):
             return word + "g"
