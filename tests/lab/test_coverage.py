@@ -321,6 +321,16 @@ KNOWN_GAMING_COVERED = (
         ("gaming-knitting-pattern", point)
         for point in ("memory-fit", "checkpoint-and-resume")
     }
+    | {
+        # round 44's railway departures board, the same kind by another author: "calling at
+        # 4-bit, 15 GB" and "KAGGLE NIGHT SERVICE ... long distance, calls at several sessions"
+        # name the card's own terms (4-bit, Kaggle for the long run) in decoration (labelled
+        # partial: touched). A card figure read back ("15 GB") no longer counts as the learner's
+        # (evidence.card_figures_removed), but the card term beside it still does; the advice
+        # head does not read the board as a performance.
+        ("railway-departures-board", point)
+        for point in ("memory-fit", "platform-choice")
+    }
 )
 
 
