@@ -19,6 +19,7 @@ from demos.lab.evidence import (
     AllOf,
     Check,
     Terms,
+    card_figures_removed,
     card_words_removed,
     evidence_found,
     gloss,
@@ -424,6 +425,7 @@ def score_by_embeddings(
     # from the card's facts is not the learner's cost arithmetic (see _evidence_in).
     card = card_texts(scenario)
     own_units = [card_words_removed(unit, card) for unit in units]
+    figures_own = [card_figures_removed(unit, card) for unit in units]
     opposed = _opposed(scenario, learner_messages)
     # a confident but wrong specific ("Kaggle gives 30 GPU-hours a day", "bf16 on the T4", a
     # figure worked out wrong: "a 3B model in fp16 is 24 GB"):
@@ -459,7 +461,7 @@ def score_by_embeddings(
             for i, unit in enumerate(units):
                 if against[i] or wrong[i]:
                     continue
-                check = _evidence_in(checks, unit, own_units[i])
+                check = _evidence_in(checks, unit, own_units[i], figures_own[i])
                 if check is not None and _about(by_point[i], index, check, unit, foreign[i]):
                     backed.append((scores[i], i, check))
             if backed:
@@ -667,16 +669,20 @@ def _half_evidence(
     return False
 
 
-def _evidence_in(checks: Sequence[Check], unit: str, own: str) -> Check | None:
+def _evidence_in(
+    checks: Sequence[Check], unit: str, own: str, figures_own: str | None = None
+) -> Check | None:
     """The first check ``unit`` satisfies: a kind (a number with a unit, a price, a model
     name) in the learner's own words (``own``: the unit without the stretches copied from the
     card); the card's own terms for a point ("4-GPU", "next quarter") anywhere in it, since
-    citing the scenario's facts is what such a point asks for."""
+    citing the scenario's facts is what such a point asks for, but a unit word ("GB") not
+    beside the card's own figure ("15 GB"): ``figures_own`` is the unit without those."""
+    terms_text = unit if figures_own is None else figures_own
     for check in checks:
         if isinstance(check, AllOf):
             if check.found_in_own(unit, own):
                 return check
-        elif check.found_in(unit if isinstance(check, Terms) else own):
+        elif check.found_in(terms_text if isinstance(check, Terms) else own):
             return check
     return None
 

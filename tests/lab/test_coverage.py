@@ -227,6 +227,28 @@ def test_a_named_model_with_its_size_covers_the_model_choice(scenarios, embedder
     assert vague.status("specific-model-choice") != "covered"
 
 
+def test_the_cards_own_figure_read_back_is_not_the_learners_specific(scenarios, embedder):
+    """ "15 GB" is the free-compute card's fact: a unit word beside it is not a memory figure of
+    the learner's own; beside a figure the learner worked out, it is."""
+    from demos.lab.coverage import card_texts
+    from demos.lab.evidence import card_figures_removed
+
+    scenario = next(s for s in scenarios if s.lesson_id == "free-compute")
+    card = card_texts(scenario)
+    assert "GB" not in card_figures_removed("Needles: one T4, size 15 GB.", card)
+    assert "48 GB" in card_figures_removed("A full fine-tune needs about 48 GB with Adam.", card)
+    for text in (
+        "Needles: one T4, size 15 GB.",
+        "Mind the gap between the 3B model and the T4's 15 GB, friend.",
+    ):
+        read_back = score_by_embeddings(scenario, [text], embedder)
+        assert read_back.status("memory-fit") != "covered", text
+    own = score_by_embeddings(
+        scenario, ["A full fine-tune of 3B needs about 48 GB with Adam, so it won't fit."], embedder
+    )
+    assert own.status("memory-fit") == "covered"
+
+
 def test_figures_earn_the_cost_point_and_advice_never_asks_for_numbers_already_given(
     scenarios, embedder
 ):
