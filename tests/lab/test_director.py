@@ -355,6 +355,12 @@ def test_a_malformed_stance_or_wrong_fact_names_the_field(scenarios):
         ("free-compute", "Kaggle hands out 30 hours of GPU per day.", True),
         ("idea-to-demo", "Kaggle gives 12 GPU hours a day, so I'll train daily.", True),
         ("idea-to-demo", "Kaggle gives 30 GPU-hours a week; I need about 3.", False),
+        # bf16 on the T4, and its negation before or after it in many languages
+        ("free-compute", "Train in bf16 on the T4, it's faster.", True),
+        ("free-compute", "The T4 has no bf16, so fp16 with a GradScaler.", False),
+        ("free-compute", "T4 पर bf16 नहीं चलता, इसलिए float16 लो।", False),
+        ("free-compute", "T4 では bf16 は使えないので fp16 にします。", False),
+        ("free-compute", "T4 bf16 desteklemiyor, fp16 kullan.", False),
     ],
 )
 def test_the_cards_name_confident_but_wrong_specifics(scenarios, lesson_id, sentence, wrong):
