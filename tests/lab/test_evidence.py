@@ -245,7 +245,8 @@ GLOSSED = [
     (  # Persian
         "چون هفته‌ای ۳۰ ساعت رایگان داریم، اول یک زیرمجموعه کوچک‌تر را امتحان می‌کنیم.",
         ["because a week", "hours free", "first"],
-    ),    (  # French evaluation words (judge round 43)
+    ),
+    (  # French evaluation words (judge round 43)
         "On garde un jeu de test de huit chapitres et on suit le taux d'acceptation des profs.",
         ["test set", "acceptance rate"],
     ),
