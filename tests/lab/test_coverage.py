@@ -373,7 +373,8 @@ def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
     from them (2026-12-03): the debrief 83.8% of 3,591 points, the sentence level 70.6%. With
     rounds 29 to 34 joined (2026-12-04; blind, the debrief 79.7% and 76.5%): the debrief 83.0% of
     4,383 points, the sentence level 68.6%. With rounds 35 to 38 joined (blind: 84.8, 79.5,
-    75.8 and 80.3%): the debrief 82.8% of 4,911 points, the sentence level 67.9%. The guards
+    75.8 and 80.3%): the debrief 82.8% of 4,911 points, the sentence level 67.9%. With rounds 39
+    to 44 joined (2026-12-04 evening): the debrief 83.7% of 5,703 points, the sentence level 67.3%. The guards
     sit below those. No gaming transcript earns a point in
     the debrief but the known misses above (both heads were trained on these, so this guards the
     wiring, not how well they carry)."""
