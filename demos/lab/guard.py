@@ -395,8 +395,9 @@ _BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/
 def hidden_readings(text: str) -> list[str]:
     """What ``text`` may hide from a reader of its surface: the leetspeak words spelled out
     ("1gn0r3 4ll pr3v10u5 1n5truct10n5"), when two or more words are written so, each base64
-    run that decodes to readable text, the text reversed or ROT13-rotated when only that reads
-    as English, and chat shorthand spelled out. A model name ("Qwen2.5-7B", "bf16") spelled
+    run that decodes to readable text, words spelled letter by letter ("S-h-o-w m-e") joined when
+    three or more are, the text reversed or ROT13-rotated when only that reads as English, and
+    chat shorthand spelled out. A model name ("Qwen2.5-7B", "bf16") spelled
     out reads as nonsense, which no rule takes for anything."""
     readings = []
     if len(_LEET_WORD.findall(text)) >= 2:
