@@ -21,6 +21,7 @@ from demos.lab.evidence import (
     Terms,
     card_figures_removed,
     card_words_removed,
+    dismisses,
     evidence_found,
     gloss,
     is_claim,
@@ -29,6 +30,7 @@ from demos.lab.evidence import (
     is_hedged,
     is_hype,
     is_keyword_string,
+    is_labelled_list,
     is_list,
     is_number_string,
     looks_english,
@@ -201,6 +203,7 @@ def _scored_units(
             content = _LABEL.sub("", sentence.lstrip("#> ")).split()
             empty = (
                 is_list(sentence)
+                or (is_labelled_list(sentence) and not own_specific)
                 or (bare and is_claim(sentence))
                 or (bare and is_hype(sentence, buzzwords))
                 or (bare and sentence.rstrip().endswith("?") and len(content) <= QUESTION_WORDS)
@@ -268,6 +271,17 @@ def read_sentences(message: str) -> list[tuple[str, str]]:
         )
         for written in split_sentences(message)
     ]
+
+
+def has_figures(text: str) -> bool:
+    """Whether ``text`` carries a checkable specific other than a name: a number with a unit, a
+    cost, a time estimate, step arithmetic, an ordered plan or a cut with a number."""
+    from demos.lab.director import SPECIFIC_KINDS
+    from demos.lab.evidence import evidence_found, evidence_kinds
+
+    kinds = evidence_kinds()
+    checks = tuple(kinds[k] for k in SPECIFIC_KINDS if not k.startswith("model"))
+    return evidence_found(checks, text) is not None
 
 
 def _opposed(scenario: Scenario, messages: Sequence[str]) -> set[str]:
@@ -432,6 +446,9 @@ def score_by_embeddings(
     # the sentence, its clauses and the pairs it is in earn partial credit at most
     wrong_said = [unit for unit in units if script.is_wrong(unit) or wrong_arithmetic(unit)]
     wrong = [any(unit in said or said in unit for said in wrong_said) for unit in units]
+    # (a figure beside it is a reason: "compute isn't an issue, it trains on my CPU in an hour")
+    waving = [unit for unit in units if dismisses(unit) and not has_figures(unit)]
+    waved = [any(unit in said or said in unit for said in waving) for unit in units]
     # ...and the point such a sentence serves (the one it is nearest, if near enough) earns
     # partial at most anywhere in the conversation: a figure derived from a wrong one ("625
     # steps" then "so ~1.7 hours") is as wrong, and outside authors label the point partial.
@@ -475,6 +492,9 @@ def score_by_embeddings(
                     i
                     for i, row in enumerate(by_point)
                     if not against[i]
+                    # a topic waved away is not touched ("compute shouldn't be an issue"), nor
+                    # by a clause or a pair of sentences around the sentence that waves it away
+                    and not waved[i]
                     and (
                         _touches(row, index, own_units[i], touch)
                         or _half_evidence(checks, units[i], own_units[i], row, index, foreign[i])

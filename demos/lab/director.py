@@ -553,6 +553,8 @@ SPECIFIC_KINDS = (
     "time-estimate",
     "step-arithmetic",
     "ordered-plan",
+    # a figure cut ("like 2 instead of 5", "256 tokens max"): judge round 46
+    "cut-with-number",
 )
 
 

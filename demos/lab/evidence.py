@@ -223,12 +223,19 @@ class EmptyWords:
     clause_words: int
     hedges: re.Pattern[str] | None = None
     approximations: re.Pattern[str] | None = None
+    # a labelled list ("D tier: NaN loss, warm-up bugs"): see ``lists.labelled`` in the data
+    labelled_items: int = 2
+    labelled_item_words: int = 3
+    label_words: int = 4
+    sequence_label: re.Pattern[str] | None = None
+    dismissals: re.Pattern[str] | None = None
 
 
 @lru_cache(maxsize=1)
 def empty_words() -> EmptyWords:
     raw = yaml_io.safe_load((DATA_DIR / "evidence.yaml").read_text(encoding="utf-8"))
     lists = raw.get("lists") or {}
+    labelled = lists.get("labelled") or {}
     return EmptyWords(
         claims=tuple(re.compile(p, re.IGNORECASE) for p in raw.get("claims") or ()),
         buzzwords=tuple(str(w).lower() for w in raw.get("buzzwords") or ()),
@@ -239,6 +246,13 @@ def empty_words() -> EmptyWords:
         clause_words=int(lists.get("clause_words", 99)),
         hedges=_alternatives(raw.get("hedges")),
         approximations=_alternatives(raw.get("approximations")),
+        dismissals=_alternatives(raw.get("dismissals")),
+        labelled_items=int(labelled.get("min_items", 2)),
+        labelled_item_words=int(labelled.get("item_words", 3)),
+        label_words=int(labelled.get("label_words", 4)),
+        sequence_label=re.compile(labelled["sequence"], re.IGNORECASE)
+        if labelled.get("sequence")
+        else None,
     )
 
 
@@ -280,6 +294,37 @@ def is_list(sentence: str) -> bool:
         return False  # a clause that says what the items are: an enumeration, not a bare list
     short = sum(len(item) <= spec.short_words for item in items)
     return short / len(items) >= spec.short_share
+
+
+_LABELLED = re.compile(r"^\s*(?:[-*•>]\s*)?([^:\n]+?)\s*:\s*(\S.*?)\s*$")
+_LABELLED_ITEM_SPLIT = re.compile(r"[,;]\s*|\s+/\s+")
+
+
+def dismisses(sentence: str) -> bool:
+    """True when ``sentence`` waves a topic away ("Compute shouldn't be an issue", "no need for
+    a baseline"): ``dismissals`` in ``data/evidence.yaml``."""
+    spec = empty_words()
+    return spec.dismissals is not None and spec.dismissals.search(sentence) is not None
+
+
+def is_labelled_list(sentence: str) -> bool:
+    """True when ``sentence`` is a short label and a bare list of short items after it ("D tier:
+    NaN loss, warm-up bugs", "Allergens: LoRA, Kaggle"): a form's line, which names topics
+    without saying anything of them. A step of a plan ("Week 1: baseline, error analysis") is
+    not one (``lists.labelled.sequence`` in the data)."""
+    spec = empty_words()
+    match = _LABELLED.match(sentence)
+    if match is None:
+        return False
+    label, rest = match.groups()
+    if len(label.split()) > spec.label_words:
+        return False
+    if spec.sequence_label is not None and spec.sequence_label.search(label):
+        return False
+    items = [item for item in _LABELLED_ITEM_SPLIT.split(rest.rstrip(".!")) if words(item)]
+    return len(items) >= spec.labelled_items and all(
+        len(item.split()) <= spec.labelled_item_words for item in items
+    )
 
 
 def is_hype(sentence: str, extra: Sequence[str] = ()) -> bool:

@@ -353,6 +353,14 @@ KNOWN_GAMING_COVERED = (
         ("railway-departures-board", point)
         for point in ("memory-fit", "platform-choice")
     }
+    | {
+        # round 46's tier list ranks the card's facts ("A tier the three engineers", "S tier after
+        # the release"). Its "D tier: NaN loss, warm-up bugs" lines are labelled lists now and earn
+        # nothing (evidence.is_labelled_list: 4 covered points became 2), but a rank written before
+        # each item of a sentence ("S tier Sam obviously, A tier ...") is not read as a label yet.
+        ("tier-list-ranking", point)
+        for point in ("ties-to-team-situation", "concrete-plan")
+    }
 )
 
 
@@ -374,7 +382,9 @@ def test_the_offline_judge_agrees_with_the_hand_labels(scenarios, embedder):
     rounds 29 to 34 joined (2026-12-04; blind, the debrief 79.7% and 76.5%): the debrief 83.0% of
     4,383 points, the sentence level 68.6%. With rounds 35 to 38 joined (blind: 84.8, 79.5,
     75.8 and 80.3%): the debrief 82.8% of 4,911 points, the sentence level 67.9%. With rounds 39
-    to 44 joined (2026-12-04 evening): the debrief 83.7% of 5,703 points, the sentence level 67.3%. The guards
+    to 44 joined (2026-12-04 evening): the debrief 83.7% of 5,703 points, the sentence level 67.3%.
+    With rounds 45 and 46 joined, the rules read from them and both heads refit (2026-12-04, late
+    evening): the debrief 83.9% of 5,967 points. The guards
     sit below those. No gaming transcript earns a point in
     the debrief but the known misses above (both heads were trained on these, so this guards the
     wiring, not how well they carry)."""
@@ -863,6 +873,50 @@ def test_a_topic_waved_away_earns_nothing(scenarios, embedder, scenario_id, mess
     assert coverage.status(point_id) == "missing"
 
 
+@pytest.mark.parametrize(
+    "scenario_id, message, point_id",
+    [
+        # touching the point's words only to wave the topic away, with a model named beside it
+        (
+            "idea-to-demo",
+            "We won't need to look at other models, GPT-4o is obviously the best.",
+            "hub-baseline-first",
+        ),
+        (
+            "idea-to-demo",
+            "GPUs shouldn't be a problem, the cloud grows to whatever we need.",
+            "staged-compute-plan",
+        ),
+    ],
+)
+def test_a_topic_waved_away_is_not_touched(scenarios, embedder, scenario_id, message, point_id):
+    """A sentence that waves the point's topic away (evidence.yaml ``dismissals``) earns no
+    partial credit from the topic's words (judge round 46: "I don't think I need to look at
+    other models", "Compute shouldn't be an issue" were labelled missing)."""
+    conversation = [message, "I'd start with a demo on a Space that my classmates can try."]
+    coverage = score_by_embeddings(by_id(scenarios, scenario_id), conversation, embedder)
+    assert coverage.status(point_id) == "missing"
+    touched = ["GPUs are the hard part for us, so the compute plan matters."]
+    if point_id == "staged-compute-plan":
+        assert (
+            score_by_embeddings(by_id(scenarios, scenario_id), touched, embedder).status(point_id)
+            == "partial"
+        )
+
+
+def test_a_forms_labelled_lists_earn_nothing(scenarios, embedder):
+    """A form's lines ("Side effects: NaN loss, warm-up bugs") name the card's topics without
+    saying anything of them (judge round 46's tier list); a plan's step keeps its credit."""
+    card = by_id(scenarios, "pytorch")
+    form = [
+        "Known side effects: NaN loss, warm-up bugs",
+        "Ingredients: custom sampler, gradient accumulation",
+    ]
+    coverage = score_by_embeddings(card, form, embedder)
+    assert coverage.status("keeps-debuggability") == "missing"
+    assert coverage.status("weighs-migration-cost") == "missing"
+
+
 def test_waving_a_topic_away_with_a_reason_beside_it_still_counts(scenarios, embedder):
     card = by_id(scenarios, "free-compute")
     reasoned = "No need to pay: the pilot says 18 GPU-hours, well inside Kaggle's 30 a week."
@@ -1193,6 +1247,13 @@ def test_a_decision_or_a_demo_without_its_specific_is_partial(
             "tools-tied-to-requirements",
             "missing",
         ),
+        # well-known facts stated wrong (judge rounds 45-46's kinds, other phrasings)
+        (
+            "hugging-face",
+            ["I'd take microsoft/Phi-3.5-mini-instruct, 3.8B, and it's Apache 2.0 so no worries."],
+            "specific-model-choice",
+            "partial",
+        ),
     ],
 )
 def test_wrong_specifics_and_opposite_stances(
@@ -1279,3 +1340,13 @@ def test_a_conversation_in_verse_earns_nothing(scenarios, embedder):
         embedder,
     )
     assert advice.status("platform-choice") != "missing"
+
+
+def test_a_models_well_known_facts_stated_wrong_earn_no_covered_point(scenarios, embedder):
+    """Flan-T5 was trained on 512-token inputs; a 16k context is a confident wrong specific
+    (judge round 45's kind). The same model with a right reason stays covered."""
+    card = by_id(scenarios, "hugging-face")
+    wrong = "I'd pick google/flan-t5-large, 780M params, because it reads a 16k context."
+    right = "I'd pick google/flan-t5-large, 780M params, small enough for a CPU."
+    assert score_by_embeddings(card, [wrong], embedder).status("specific-model-choice") != "covered"
+    assert score_by_embeddings(card, [right], embedder).status("specific-model-choice") == "covered"

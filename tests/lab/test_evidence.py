@@ -7,9 +7,11 @@ import pytest
 
 from demos.lab.evidence import (
     EvidenceError,
+    dismisses,
     evidence_kinds,
     is_headline,
     is_keyword_string,
+    is_labelled_list,
     parse_checks,
     restates,
     wrong_arithmetic,
@@ -443,3 +445,44 @@ def test_chinese_and_korean_forms_are_found_inside_words_and_spaced_out():
 )
 def test_a_figure_worked_out_wrong_is_found(sentence, wrong):
     assert wrong_arithmetic(sentence) is wrong
+
+
+@pytest.mark.parametrize(
+    "sentence, labelled",
+    [
+        ("Side effects: OOM, NaN", True),
+        ("S tier: LoRA, Kaggle, Gradio", True),
+        ("- Allergens: custom sampler / gradient accumulation", True),
+        ("Week 2: fine-tune, evaluate", False),
+        ("Step 1: baseline, error analysis", False),
+        ("The cost: two weeks of porting, and retesting the sampler", False),
+        ("My pick: Qwen2.5-7B-Instruct", False),
+    ],
+)
+def test_a_labelled_list_is_a_forms_line(sentence, labelled):
+    assert is_labelled_list(sentence) is labelled
+
+
+@pytest.mark.parametrize(
+    "sentence, waved",
+    [
+        ("Compute shouldn't be an issue.", True),
+        ("I don't think we need to compare other models.", True),
+        ("No need for a baseline, it's obviously good.", True),
+        ("Free tiers don't matter for us.", True),
+        ("Memory is the real problem: 48 GB won't fit on a T4.", False),
+        ("The baseline matters most, so I'd measure it first.", False),
+    ],
+)
+def test_a_topic_waved_away_is_recognised(sentence, waved):
+    assert dismisses(sentence) is waved
+
+
+def test_casual_specifics_count():
+    """ "like 2 instead of 5" is a cut with a number, "10 bucks" a cost in money, and a casual
+    sentence ("it's like ...") is not a string of terms (judge round 46)."""
+    from demos.lab.director import has_specifics
+
+    assert has_specifics("if it's slow just do fewer epochs, like 2 instead of 5")
+    assert found("money", "worst case pay for Pro, it's like 10 bucks")
+    assert not is_keyword_string("worst case grab colab pro, it's like 10 bucks")
