@@ -601,7 +601,7 @@ def test_a_heldout_folder_may_be_empty_or_hold_one_round(
                 "scenario": "hugging-face",
                 "name": "one",
                 "kind": "weak",
-                "messages": ["Cost shouldn't be a problem."],
+                "messages": ["Cost is the part I'd watch."],  # touched, not waved away
                 # touched in passing, and nothing specific anywhere: the debrief says missing,
                 # the sentence-level verdict (the meter's) partial
                 "expected": {"cost-arithmetic": "missing", "no-such-point": "missing"},
