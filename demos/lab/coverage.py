@@ -277,7 +277,7 @@ def has_figures(text: str) -> bool:
     """Whether ``text`` carries a checkable specific other than a name: a number with a unit, a
     cost, a time estimate, step arithmetic, an ordered plan or a cut with a number."""
     from demos.lab.director import SPECIFIC_KINDS
-    from demos.lab.evidence import evidence_found, evidence_kinds
+    from demos.lab.evidence import evidence_kinds
 
     kinds = evidence_kinds()
     checks = tuple(kinds[k] for k in SPECIFIC_KINDS if not k.startswith("model"))

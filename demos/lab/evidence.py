@@ -226,7 +226,7 @@ class EmptyWords:
     # a labelled list ("D tier: NaN loss, warm-up bugs"): see ``lists.labelled`` in the data
     labelled_items: int = 2
     labelled_item_words: int = 3
-    label_words: int = 4
+    label_words: int = 3
     sequence_label: re.Pattern[str] | None = None
     dismissals: re.Pattern[str] | None = None
 
@@ -249,7 +249,7 @@ def empty_words() -> EmptyWords:
         dismissals=_alternatives(raw.get("dismissals")),
         labelled_items=int(labelled.get("min_items", 2)),
         labelled_item_words=int(labelled.get("item_words", 3)),
-        label_words=int(labelled.get("label_words", 4)),
+        label_words=int(labelled.get("label_words", 3)),
         sequence_label=re.compile(labelled["sequence"], re.IGNORECASE)
         if labelled.get("sequence")
         else None,
