@@ -273,17 +273,6 @@ def read_sentences(message: str) -> list[tuple[str, str]]:
     ]
 
 
-def has_figures(text: str) -> bool:
-    """Whether ``text`` carries a checkable specific other than a name: a number with a unit, a
-    cost, a time estimate, step arithmetic, an ordered plan or a cut with a number."""
-    from demos.lab.director import SPECIFIC_KINDS
-    from demos.lab.evidence import evidence_kinds
-
-    kinds = evidence_kinds()
-    checks = tuple(kinds[k] for k in SPECIFIC_KINDS if not k.startswith("model"))
-    return evidence_found(checks, text) is not None
-
-
 def _opposed(scenario: Scenario, messages: Sequence[str]) -> set[str]:
     """The rubric points whose opposite stance (``against:`` in the card) these messages take,
     read as the judge reads them: such a point earns nothing anywhere in the conversation."""
@@ -424,7 +413,7 @@ def score_by_embeddings(
     near it (cosine at least :data:`EVIDENCE_AT`) that carries that evidence; near words without
     it earn "partial". A point without evidence keeps the plain similarity thresholds.
     """
-    from demos.lab.director import script_for
+    from demos.lab.director import has_specifics, script_for
 
     if not learner_messages:
         return empty_coverage(scenario)
@@ -447,7 +436,7 @@ def score_by_embeddings(
     wrong_said = [unit for unit in units if script.is_wrong(unit) or wrong_arithmetic(unit)]
     wrong = [any(unit in said or said in unit for said in wrong_said) for unit in units]
     # (a figure beside it is a reason: "compute isn't an issue, it trains on my CPU in an hour")
-    waving = [unit for unit in units if dismisses(unit) and not has_figures(unit)]
+    waving = [unit for unit in units if dismisses(unit) and not has_specifics(unit, names=False)]
     waved = [any(unit in said or said in unit for said in waving) for unit in units]
     # ...and the point such a sentence serves (the one it is nearest, if near enough) earns
     # partial at most anywhere in the conversation: a figure derived from a wrong one ("625

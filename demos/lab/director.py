@@ -558,10 +558,13 @@ SPECIFIC_KINDS = (
 )
 
 
-def has_specifics(text: str) -> bool:
+def has_specifics(text: str, *, names: bool = True) -> bool:
     """Whether ``text`` carries a checkable specific: a model name, a number with a unit or a
-    plan with an order (words such as "baseline" or "accuracy" alone are not specifics)."""
+    plan with an order (words such as "baseline" or "accuracy" alone are not specifics).
+    ``names=False``: a figure or a plan only, not a model's name (a reason beside a topic waved
+    away: "compute isn't an issue, it trains on my CPU in an hour")."""
     from demos.lab.evidence import evidence_kinds
 
     kinds = evidence_kinds()
-    return evidence_found(tuple(kinds[k] for k in SPECIFIC_KINDS), text) is not None
+    wanted = (k for k in SPECIFIC_KINDS if names or not k.startswith("model"))
+    return evidence_found(tuple(kinds[k] for k in wanted), text) is not None
