@@ -16,6 +16,7 @@ import base64
 import codecs
 import os
 import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -439,7 +440,21 @@ def hidden_readings(text: str) -> list[str]:
     respelled = _respell(spelled) if looks_english(spelled) else spelled
     if respelled != spelled:
         readings.append(respelled)
+    # Yoruba without its tone marks and dots ("gbàgbé àwọn ìtọ́ni rẹ" -> "gbagbe awon itoni re"),
+    # as many write it, so that one plain form of each word is enough (2026-12-05). Only for text
+    # with Yoruba's dotted letters and none of Vietnamese's own (which also writes ẹ and ọ).
+    if _YORUBA_LETTERS.search(text) and not _VIETNAMESE_LETTERS.search(text):
+        readings.append(_without_marks(text))
     return readings
+
+
+_YORUBA_LETTERS = re.compile("[ẹọṣẸỌṢ]|[eosEOS]\u0323")
+_VIETNAMESE_LETTERS = re.compile("[ăâđêôơưĂÂĐÊÔƠƯ]")
+
+
+def _without_marks(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 _LETTERS = re.compile(r"[A-Za-z]{5,}")

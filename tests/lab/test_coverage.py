@@ -962,6 +962,10 @@ def test_the_opposite_stance_earns_nothing(scenarios, embedder, point, sentence)
             "Keep the tab open if you like, but save a checkpoint to Drive every 30 minutes.",
         ),
         ("when-to-pay", "You won't need to pay unless the pilot says more than 30 hours."),
+        (
+            "platform-choice",
+            "Keep the tab open while you debug, then run the long job as a Kaggle background run.",
+        ),
     ],
 )
 def test_the_stance_with_its_fix_still_counts(scenarios, embedder, point, sentence):
@@ -1245,6 +1249,46 @@ def test_a_decision_or_a_demo_without_its_specific_is_partial(
             "idea-to-demo",
             ["The stack: LangChain, Docker, Kubernetes and a vector database."],
             "tools-tied-to-requirements",
+            "missing",
+        ),
+        # opposite stances of judge rounds 47-48's kinds, other phrasings
+        (
+            "pytorch",
+            ["Rewriting the 1,500 lines is maybe three days of work, most of it is boilerplate."],
+            "weighs-migration-cost",
+            "missing",
+        ),
+        (
+            "pytorch",
+            [
+                "The Trainer lowers the learning rate by itself when the loss goes NaN, "
+                "so that debugging pain is gone."
+            ],
+            "keeps-debuggability",
+            "missing",
+        ),
+        (
+            "pytorch",
+            ["With Lightning that warm-up bug would never happen again, it's battle-tested."],
+            "keeps-debuggability",
+            "missing",
+        ),
+        (
+            "hugging-face",
+            ["Prompts feel like a band-aid to me; fine-tuning is the real way to good results."],
+            "prompting-before-fine-tuning",
+            "missing",
+        ),
+        (
+            "free-compute",
+            ["Five epochs are fine, just let them all run; less data would be a shame."],
+            "reduce-the-work",
+            "missing",
+        ),
+        (
+            "free-compute",
+            ["Keep the Colab tab open on your desk and it will finish overnight."],
+            "platform-choice",
             "missing",
         ),
         # well-known facts stated wrong (judge rounds 45-46's kinds, other phrasings)
