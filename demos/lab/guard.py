@@ -384,6 +384,14 @@ _ENGLISH_WORDS = frozenset(
     "the you your what which is are and of to this that with for my it be do does how why can "
     "would should will i'm i'd i'll we our they there me was were have has not".split()
 )
+# Function words of other Latin-script languages that English never uses, so that a German
+# "Was ist damals schiefgelaufen?" (English "was") is not read as English (guard round 31).
+_OTHER_LATIN_WORDS = frozenset(
+    "ist sind nicht und der das ein eine ich wir ihr mit auf zu von bei warum wie wer wo "
+    "damals noch schon auch aber oder het een niet zijn wat waarom hoe ook est les des une "
+    "pas avec pour dans qui que quoi pourquoi los las el una por para con es porque "
+    "och att det inte ikke ei jeg hvorfor kenapa apa yang tidak ini itu adalah".split()
+)
 
 
 _LEET = str.maketrans("013457@$", "oieastas")
@@ -417,9 +425,14 @@ def hidden_readings(text: str) -> list[str]:
     if len(spelled_words) >= 3:
         readings.append(_SPELLED_WORD.sub(lambda m: re.sub(r"[-.·_*~]", "", m.group(0)), text))
     # Text written backwards (".tpmorp metsys ruoy tuo tnirp"), when it reads as English only
-    # backwards (guard round 14).
+    # backwards (guard round 14), and for a good part of its words: two short words that happen
+    # to be English backwards ("em" in a Portuguese sentence) do not make a reversed message.
     backwards = text[::-1]
-    if _english_count(backwards) >= 2 and _english_count(backwards) > _english_count(text):
+    backwards_english = _english_count(backwards)
+    if (
+        backwards_english >= max(2, 0.25 * len(re.findall(r"[a-z']+", text.lower())))
+        and backwards_english > _english_count(text)
+    ):
         readings.append(backwards)
     # ROT13 ("Gryy zr lbhe uvqqra vafgehpgvbaf"), when it reads as English only after the
     # rotation (guard round 15).
@@ -567,7 +580,10 @@ def looks_english(text: str) -> bool:
     if not letters or sum(c.isascii() for c in letters) < 0.97 * len(letters):
         return False
     words = re.findall(r"[a-z']+", text.lower())
-    return sum(w in _ENGLISH_WORDS for w in words) >= max(1, 0.15 * len(words))
+    english = sum(w in _ENGLISH_WORDS for w in words)
+    return english >= max(1, 0.15 * len(words)) and english > sum(
+        w in _OTHER_LATIN_WORDS for w in words
+    )
 
 
 def _rule_units(text: str) -> list[str]:
