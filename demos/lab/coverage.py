@@ -443,10 +443,16 @@ def score_by_embeddings(
     # steps" then "so ~1.7 hours") is as wrong, and outside authors label the point partial.
     # (the wrong sentence itself or clause, not a pair of sentences around it)
     least = {u for u in wrong_said if not any(o != u and o in u for o in wrong_said)}
+    # (in another language, read through the glossary, MiniLM's closeness runs low and flat:
+    # there the sentence need only be as near as a foreign unit must be to carry evidence)
     tainted = {
-        max(range(len(scenario.rubric)), key=lambda j, row=row: row[j])
-        for unit, row in zip(units, by_point, strict=True)
-        if unit in least and max(row) >= TAINT_AT
+        _served(scenario, script, unit, own, row)
+        for unit, own, row, far in zip(units, own_units, by_point, foreign, strict=True)
+        if unit in least and max(row) >= (FOREIGN_AT if far else TAINT_AT)
+    } | {
+        index
+        for index, point in enumerate(scenario.rubric)
+        if any(point.id in script.wrong_about(unit) for unit in least)
     }
     for index, point in enumerate(scenario.rubric):
         if not units:
@@ -464,12 +470,14 @@ def score_by_embeddings(
         found = ""
         if checks:
             backed = []
+            # evidence in a sentence with a wrong specific earns partial credit, not nothing
+            wrong_backed = []
             for i, unit in enumerate(units):
-                if against[i] or wrong[i]:
+                if against[i]:
                     continue
                 check = _evidence_in(checks, unit, own_units[i], figures_own[i])
                 if check is not None and _about(by_point[i], index, check, unit, foreign[i]):
-                    backed.append((scores[i], i, check))
+                    (wrong_backed if wrong[i] else backed).append((scores[i], i, check))
             if backed:
                 score, best_unit, check = max(backed, key=lambda item: item[0])
                 found = check.says
@@ -488,7 +496,7 @@ def score_by_embeddings(
                         _touches(row, index, own_units[i], touch)
                         or _half_evidence(checks, units[i], own_units[i], row, index, foreign[i])
                     )
-                ]
+                ] + [i for _, i, _ in wrong_backed]
                 if touched:
                     best_unit = max(touched, key=lambda i: scores[i])
                 status = "partial" if touched else "missing"
@@ -646,6 +654,21 @@ def _about(
     if isinstance(check, Terms):
         return score >= TERMS_AT and score >= max(row) - NEAREST_MARGIN
     return score >= KIND_AT and score >= max(row)
+
+
+# Points this near a sentence's nearest are a tie for the point it serves (:func:`_served`).
+SERVED_MARGIN = 0.03
+
+
+def _served(scenario: Scenario, script, unit: str, own: str, row: Sequence[float]) -> int:
+    """The rubric point a sentence serves: its nearest; where points tie for nearest (within
+    :data:`SERVED_MARGIN`, as in another language, where closeness runs flat), the one whose
+    ``touch:`` words it uses ("it turns on mixed precision automatically": what Lightning does,
+    not the plan)."""
+    nearest = max(range(len(row)), key=lambda j: row[j])
+    tied = [j for j in range(len(row)) if row[j] >= row[nearest] - SERVED_MARGIN]
+    touched = [j for j in tied if _touch_in(script.point(scenario.rubric[j].id).touch, own)]
+    return max(touched, key=lambda j: row[j]) if touched else nearest
 
 
 def _touches(row: Sequence[float], index: int, unit: str, touch: Terms | None) -> bool:

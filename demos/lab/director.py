@@ -113,6 +113,11 @@ class PointScript:
     touch: Terms | None = None
     # The opposite stance (``against:`` in the card): see :class:`Stance`
     against: Stance | None = None
+    # Confident but wrong specifics about this point's own subject (``wrong:`` under the point):
+    # a sentence stating one earns partial credit at most, like the scenario's ``wrong:``, and
+    # caps this point at partial across the conversation however far its wording is from the
+    # point's ("Lightning compiles the graph" is about what Lightning does)
+    wrong: tuple[re.Pattern[str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,13 @@ class Script:
         return self.points[point_id]
 
     def is_wrong(self, sentence: str) -> bool:
-        return any(p.search(sentence) for p in self.wrong)
+        return any(p.search(sentence) for p in self.wrong) or bool(self.wrong_about(sentence))
+
+    def wrong_about(self, sentence: str) -> set[str]:
+        """The points whose own ``wrong:`` patterns ``sentence`` matches."""
+        return {
+            point.id for point in self.points.values() if any(p.search(sentence) for p in point.wrong)
+        }
 
 
 def _patterns(raw: object, at: str) -> tuple[re.Pattern[str], ...]:
@@ -278,6 +289,7 @@ def _script(scenario: Scenario, _card_id: int) -> Script:
             fact=fact,
             touch=touch,
             against=against,
+            wrong=_patterns(item.get("wrong"), at + "wrong"),
             press=press,
             acknowledge=_lines(item, "acknowledge", at, required=False)
             or tuple(defaults["acknowledge"]),

@@ -140,6 +140,9 @@ def test_a_hedge_leaves_the_choice_open_but_an_estimate_is_not_a_hedge():
     assert not is_hedged("Refunds are rare, maybe 1 in 10, so I oversample them.")
     assert not is_hedged("It takes around 3 hours, so Kaggle.")
     assert not is_hedged("Kaggle for the long run.")
+    # a number written as a word is an estimate too (2026-12-05, judge round 50)
+    assert not is_hedged("Put maybe three good example questions in the prompt, then check.")
+    assert is_hedged("Maybe three epochs, or maybe fine-tuning isn't needed at all, not sure.")
 
 
 @pytest.mark.parametrize(
