@@ -166,7 +166,9 @@ class Script:
     def wrong_about(self, sentence: str) -> set[str]:
         """The points whose own ``wrong:`` patterns ``sentence`` matches."""
         return {
-            point.id for point in self.points.values() if any(p.search(sentence) for p in point.wrong)
+            point.id
+            for point in self.points.values()
+            if any(p.search(sentence) for p in point.wrong)
         }
 
 

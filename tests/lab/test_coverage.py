@@ -1451,28 +1451,3 @@ def test_a_models_well_known_facts_stated_wrong_earn_no_covered_point(scenarios,
     right = "I'd pick google/flan-t5-large, 780M params, small enough for a CPU."
     assert score_by_embeddings(card, [wrong], embedder).status("specific-model-choice") != "covered"
     assert score_by_embeddings(card, [right], embedder).status("specific-model-choice") == "covered"
-
-
-@pytest.mark.parametrize(
-    "scenario_id, sentence, wrong",
-    [
-        # (2026-12-05, judge rounds 49-50's kinds) the free Colab tier has no weekly hours
-        ("free-compute", "Colab's free tier gives you 30 GPU hours a week, plenty.", True),
-        ("idea-to-demo", "Then free Colab, which has 20 hours per week of T4.", True),
-        ("free-compute", "Kaggle gives 30 GPU hours a week; Colab has no fixed quota.", False),
-        ("free-compute", "Colab Pro gives 100 compute units a month.", False),
-        ("free-compute", "The T4 on Colab has 24 GB, so a 7B model fits.", True),
-        ("free-compute", "The T4 has 16 GB, about 15 usable.", False),
-        # one H100 rents for a few dollars an hour, not tens; a node of eight may cost that
-        ("free-compute", "Worst case we rent an H100 at $30 an hour.", True),
-        ("free-compute", "An 8x H100 node is about $25/hour.", False),
-        ("free-compute", "An H100 is about $3 an hour on RunPod.", False),
-        # Lightning compiles nothing by itself; torch.compile is PyTorch's own
-        ("pytorch", "Lightning compiles the graph, that's where its speed comes from.", True),
-        ("pytorch", "We could try torch.compile later; Lightning passes the model through.", False),
-    ],
-)
-def test_judge_round_49_and_50s_wrong_specifics_are_read(scenarios, scenario_id, sentence, wrong):
-    from demos.lab.director import script_for
-
-    assert script_for(by_id(scenarios, scenario_id)).is_wrong(sentence) is wrong

@@ -361,8 +361,23 @@ def test_a_malformed_stance_or_wrong_fact_names_the_field(scenarios):
         ("free-compute", "T4 पर bf16 नहीं चलता, इसलिए float16 लो।", False),
         ("free-compute", "T4 では bf16 は使えないので fp16 にします。", False),
         ("free-compute", "T4 bf16 desteklemiyor, fp16 kullan.", False),
+        # (2026-12-05, judge rounds 49-50's kinds) the free Colab tier has no weekly hours
+        ("free-compute", "Colab's free tier gives you 30 GPU hours a week, plenty.", True),
+        ("idea-to-demo", "Then free Colab, which has 20 hours per week of T4.", True),
+        ("free-compute", "Kaggle gives 30 GPU hours a week; Colab has no fixed quota.", False),
+        ("free-compute", "Colab Pro gives 100 compute units a month.", False),
+        ("free-compute", "The T4 on Colab has 24 GB, so a 7B model fits.", True),
+        ("free-compute", "The T4 has 16 GB, about 15 usable.", False),
+        # one H100 rents for a few dollars an hour, not tens; a node of eight may cost that
+        ("free-compute", "Worst case we rent an H100 at $30 an hour.", True),
+        ("free-compute", "An 8x H100 node is about $25/hour.", False),
+        ("free-compute", "An H100 is about $3 an hour on RunPod.", False),
+        # Lightning compiles nothing by itself; torch.compile is PyTorch's own
+        ("pytorch", "Lightning compiles the graph, that's where its speed comes from.", True),
+        ("pytorch", "We could try torch.compile later; Lightning passes the model through.", False),
     ],
 )
 def test_the_cards_name_confident_but_wrong_specifics(scenarios, lesson_id, sentence, wrong):
-    """Each card's ``wrong:`` list (partial credit at most): the wrong fact, not its neighbours."""
+    """Each card's ``wrong:`` lists, the scenario's and its points' (partial credit at most):
+    the wrong fact, not its neighbours."""
     assert script_for(by_id(scenarios, lesson_id)).is_wrong(sentence) is wrong

@@ -489,3 +489,13 @@ def test_casual_specifics_count():
     assert has_specifics("if it's slow just do fewer epochs, like 2 instead of 5")
     assert found("money", "worst case pay for Pro, it's like 10 bucks")
     assert not is_keyword_string("worst case grab colab pro, it's like 10 bucks")
+
+
+def test_a_lack_and_a_comparison_are_read_in_other_languages():
+    """(2026-12-05) "the T4 has no bf16" said in Greek or Ukrainian reads as the negation it is,
+    so the card's bf16-on-the-T4 check does not take it for the wrong claim."""
+    from demos.lab.evidence import gloss
+
+    assert "doesn't have" in gloss("Το T4 δεν έχει bf16, οπότε float16 και GradScaler.")
+    assert "can't do" in gloss("T4 не вміє bf16, тому тренуємо у float16.")
+    assert "replaces" in gloss("Lightning sostituisce il nostro ciclo di training.")
