@@ -375,6 +375,16 @@ def test_a_malformed_stance_or_wrong_fact_names_the_field(scenarios):
         # Lightning compiles nothing by itself; torch.compile is PyTorch's own
         ("pytorch", "Lightning compiles the graph, that's where its speed comes from.", True),
         ("pytorch", "We could try torch.compile later; Lightning passes the model through.", False),
+        # (2026-12-05, judge rounds 51-52's kinds) a speed-up as a multiple on the same card, an
+        # A100 at a few hundred a month, a 30-hour Kaggle session, training on ZeroGPU
+        ("pytorch", "On one GPU Lightning trains about 2x faster than our loop.", True),
+        ("pytorch", "With 4 GPUs and DDP we'd get close to 4x the throughput.", False),
+        ("hugging-face", "An always-on A100 is about $150 a month, inside the budget.", True),
+        ("hugging-face", "An A100 is $2 an hour, so left on all month it's $1,440.", False),
+        ("free-compute", "Kaggle gives you 30 hours per session, so one run is enough.", True),
+        ("free-compute", "A Kaggle session stops after 12 hours per session at most.", False),
+        ("idea-to-demo", "Then I fine-tune it on a ZeroGPU Space, it's free.", True),
+        ("idea-to-demo", "The demo runs on ZeroGPU, and training happens on Kaggle.", False),
     ],
 )
 def test_the_cards_name_confident_but_wrong_specifics(scenarios, lesson_id, sentence, wrong):
