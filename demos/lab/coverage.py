@@ -434,6 +434,17 @@ def score_by_embeddings(
     # figure worked out wrong: "a 3B model in fp16 is 24 GB"):
     # the sentence, its clauses and the pairs it is in earn partial credit at most
     wrong_said = [unit for unit in units if script.is_wrong(unit) or wrong_arithmetic(unit)]
+    # ...or begun earlier and ended in this sentence ("I'd pick Llama-3.1-8B. [...] It's Apache
+    # 2.0, so no strings attached"): the subject a sentence or a message before
+    said = "\n".join(" ".join(s for _, s in read_sentences(m)) for m in learner_messages)
+    across: dict[str, set[str]] = {}
+    for unit in units:
+        at = said.find(unit)
+        if unit not in wrong_said and at > 0:
+            about = script.wrong_across(said[:at].rstrip(), unit)
+            if about is not None:
+                across[unit] = about
+    wrong_said += list(across)
     wrong = [any(unit in said or said in unit for said in wrong_said) for unit in units]
     # (a figure beside it is a reason: "compute isn't an issue, it trains on my CPU in an hour")
     waving = [unit for unit in units if dismisses(unit) and not has_specifics(unit, names=False)]
@@ -448,11 +459,14 @@ def score_by_embeddings(
     tainted = {
         _served(scenario, script, unit, own, row)
         for unit, own, row, far in zip(units, own_units, by_point, foreign, strict=True)
-        if unit in least and max(row) >= (FOREIGN_AT if far else TAINT_AT)
+        if unit in least
+        and max(row) >= (FOREIGN_AT if far else TAINT_AT)
+        # a point's own wrong fact taints that point (below), not whichever point is nearest
+        and not (across.get(unit) or script.wrong_about(unit))
     } | {
         index
         for index, point in enumerate(scenario.rubric)
-        if any(point.id in script.wrong_about(unit) for unit in least)
+        if any(point.id in (across.get(unit) or script.wrong_about(unit)) for unit in least)
     }
     for index, point in enumerate(scenario.rubric):
         if not units:

@@ -163,6 +163,23 @@ class Script:
     def is_wrong(self, sentence: str) -> bool:
         return any(p.search(sentence) for p in self.wrong) or bool(self.wrong_about(sentence))
 
+    def wrong_across(self, before: str, sentence: str) -> set[str] | None:
+        """Whether a wrong specific begun in ``before`` (the learner's words earlier in the
+        conversation) ends in ``sentence``: its subject named a sentence or a message earlier
+        ("My pick is Llama-3.1-8B ... It's Apache 2.0"). None when none does; else the points
+        whose own patterns it is (empty for a scenario-wide one)."""
+        text = f"{before} {sentence}"
+        start = len(before) + 1
+
+        def spans(pattern: re.Pattern[str]) -> bool:
+            return any(m.start() < start < m.end() for m in pattern.finditer(text))
+
+        if not any(spans(p) for p in self.wrong) and not any(
+            spans(p) for point in self.points.values() for p in point.wrong
+        ):
+            return None
+        return {pid for pid, point in self.points.items() if any(spans(p) for p in point.wrong)}
+
     def wrong_about(self, sentence: str) -> set[str]:
         """The points whose own ``wrong:`` patterns ``sentence`` matches."""
         return {

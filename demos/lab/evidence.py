@@ -700,10 +700,35 @@ def without_card_numbers(sentence: str, card_texts: Sequence[str]) -> str:
 _FIGURE = r"[$€£]?(\d[\d,.]*\d|\d)\s?(?:(k|m)\b)?(?![\d.,]*\d)"
 _UNIT = r"(?:\s?(?:h|hrs?|hours?|s|secs?|seconds?|mins?|minutes?|steps?|gb|examples?|epochs?|gpus?|tokens?|/h|/hr|an hour|per hour|a month|/month|a week|/week|usd|dollars?)\b)?"
 _OPERATION = re.compile(
-    rf"(?<![\w.,]){_FIGURE}{_UNIT}\s*(x|×|\*|/)\s*{_FIGURE}{_UNIT}\s*(?:=|≈|~=|is about|is roughly|is)\s*~?\s*{_FIGURE}"
+    rf"(?<![\w.,]){_FIGURE}{_UNIT}\s*(x|×|\*|/)\s*{_FIGURE}{_UNIT}\s*(?:=|≈|~=|is)\s*(?:about|roughly|around|approximately|approx\.?|~)?\s*~?\s*{_FIGURE}"
     r"(\s?(?:h|hrs?|hours?|mins?|minutes?)\b)?",
     re.IGNORECASE,
 )
+# figures joined by operations right before a match's first figure: the match is the tail of a
+# longer chain ("30,000 / 8 x 2 = 7,500")
+_CHAIN_LINK = re.compile(rf"{_FIGURE}{_UNIT}\s*(x|×|\*|/)\s*$", re.IGNORECASE)
+
+
+def _chain_before(sentence: str, end: int):
+    """The operations that lead up to ``end`` ("30,000 / 8 x " before "2 = ..."), as a function
+    of the figure there; None when no operation does."""
+    links = []
+    while (link := _CHAIN_LINK.search(sentence, 0, end)) is not None:
+        links.append((_figure(link.group(1), link.group(2)), link.group(3)))
+        end = link.start()
+    if not links:
+        return None
+    value, op = links[-1]
+    for figure, next_op in reversed(links[:-1]):
+        value = value / figure if op == "/" and figure else value * figure if op != "/" else value
+        op = next_op
+
+    def apply(b: float) -> float:
+        return value / b if op == "/" and b else value * b if op != "/" else value
+
+    return apply
+
+
 # the words for each precision of the GPU-hour calculator, whose bytes per weight are used
 _PRECISION_WORDS = (
     (re.compile(r"\b(fp32|float32|full precision|32-?bit)\b", re.IGNORECASE), "fp32"),
@@ -740,6 +765,11 @@ def wrong_arithmetic(sentence: str) -> bool:
     """True when ``sentence`` works a figure out wrong (see the comment above)."""
     for match in _OPERATION.finditer(sentence):
         a = _figure(match.group(1), match.group(2))
+        # the end of a chain ("30,000 / 8 x 2 = 7,500"): worked out from its first figure,
+        # left to right
+        chain = _chain_before(sentence, match.start())
+        if chain is not None:
+            a = chain(a)
         b = _figure(match.group(4), match.group(5))
         said = _figure(match.group(6), match.group(7))
         op = match.group(3)

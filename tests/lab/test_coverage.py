@@ -1451,3 +1451,15 @@ def test_a_models_well_known_facts_stated_wrong_earn_no_covered_point(scenarios,
     right = "I'd pick google/flan-t5-large, 780M params, small enough for a CPU."
     assert score_by_embeddings(card, [wrong], embedder).status("specific-model-choice") != "covered"
     assert score_by_embeddings(card, [right], embedder).status("specific-model-choice") == "covered"
+
+
+def test_a_wrong_licence_a_message_after_the_model_caps_the_model_choice(scenarios, embedder):
+    """Llama comes under Meta's licence: "Apache 2.0" said of it a message later is as wrong as
+    in the same sentence (judge round 53's kind); naming another model in between is not."""
+    card = by_id(scenarios, "hugging-face")
+    model = "I'd go with Llama-3.2-3B-Instruct, 3B parameters and a 128K context on its card."
+    wrong = [model, "Budget: an L4 a few hours a week.", "Licence-wise it's Apache 2.0, so fine."]
+    other = [model, "Or Qwen2.5-3B-Instruct, also 3B.", "That one's Apache 2.0, so fine."]
+    assert score_by_embeddings(card, [model], embedder).status("specific-model-choice") == "covered"
+    assert score_by_embeddings(card, wrong, embedder).status("specific-model-choice") == "partial"
+    assert score_by_embeddings(card, other, embedder).status("specific-model-choice") == "covered"

@@ -385,9 +385,53 @@ def test_a_malformed_stance_or_wrong_fact_names_the_field(scenarios):
         ("free-compute", "A Kaggle session stops after 12 hours per session at most.", False),
         ("idea-to-demo", "Then I fine-tune it on a ZeroGPU Space, it's free.", True),
         ("idea-to-demo", "The demo runs on ZeroGPU, and training happens on Kaggle.", False),
+        # (2026-12-05, judge rounds 53-54's kinds) compiling by itself, a percentage of speed in
+        # another language, Kaggle's P100 recommended, a Lightning without accumulation
+        ("pytorch", "By default it compiles our model, so each step is quicker.", True),
+        ("pytorch", "Il compile automatiquement le réseau, c'est gratuit.", True),
+        ("pytorch", "If we set the flag it compiles the model with torch.compile.", False),
+        ("pytorch", "Wir gewinnen damit auch mit dem Trainer etwa 20 % Geschwindigkeit.", True),
+        ("free-compute", "Go with the P100 on Kaggle, it's the better card.", True),
+        ("free-compute", "Выбери P100: у него больше памяти.", True),
+        ("free-compute", "Skip the P100, it fails on the current image; take the T4s.", False),
+        ("free-compute", "Nimm nicht die P100, sondern zwei T4.", False),
+        ("pytorch", "Lightning doesn't have gradient accumulation, so we keep ours.", True),
+        ("pytorch", "Lightning nie obsługuje akumulacji gradientu, więc zostaje nasza.", True),
     ],
 )
 def test_the_cards_name_confident_but_wrong_specifics(scenarios, lesson_id, sentence, wrong):
     """Each card's ``wrong:`` lists, the scenario's and its points' (partial credit at most):
-    the wrong fact, not its neighbours."""
-    assert script_for(by_id(scenarios, lesson_id)).is_wrong(sentence) is wrong
+    the wrong fact, not its neighbours. (Another language is read through the glossary first,
+    as the judge reads it.)"""
+    from demos.lab.evidence import gloss, looks_foreign
+
+    read = gloss(sentence) if looks_foreign(sentence) else sentence
+    assert script_for(by_id(scenarios, lesson_id)).is_wrong(read) is wrong
+
+
+@pytest.mark.parametrize(
+    "before, sentence, about",
+    [
+        # the model named a sentence or a message before its wrong licence
+        (
+            "My pick is Llama-3.1-8B-Instruct, 8B with a 128K context.",
+            "It is Apache 2.0 too.",
+            True,
+        ),
+        (
+            "Llama 3.2 3B Instruct, from the card: fits a T4.\nCost: a few dollars.",
+            "Licence: Apache.",
+            True,
+        ),
+        # another model named in between, or no licence claim: nothing wrong
+        ("I'd avoid Llama for its licence. Qwen2.5-7B is the pick.", "It's Apache 2.0.", False),
+        ("My pick is Llama-3.1-8B-Instruct.", "Its licence is Meta's community licence.", False),
+    ],
+)
+def test_a_wrong_licence_said_after_its_model_caps_the_model_choice(
+    scenarios, before, sentence, about
+):
+    script = script_for(by_id(scenarios, "hugging-face"))
+    assert not script.is_wrong(sentence)  # alone, the sentence names no model
+    got = script.wrong_across(before, sentence)
+    assert (got is not None and "specific-model-choice" in got) is about

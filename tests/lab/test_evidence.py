@@ -444,6 +444,9 @@ def test_chinese_and_korean_forms_are_found_inside_words_and_spaced_out():
         ("31.250 × 2 ≈ 17 hours", False),
         ("80 x 3 = 240 minutes", False),
         ("625 x 2 s = 3 hours", True),
+        # the tail of a chain is not one operation ("8 x 2" is not 7,500): left unchecked
+        ("40,000 / 8 x 2 = 10,000 micro-batches, about 4 h", False),
+        ("20k / 16 x 3 = 3,750 steps", False),
     ],
 )
 def test_a_figure_worked_out_wrong_is_found(sentence, wrong):
