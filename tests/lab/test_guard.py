@@ -936,6 +936,7 @@ def test_the_kinds_read_from_guard_rounds_35_and_36_are_recognised(message, scen
         "Our baseline is barely better than a coin flipped at random.",
         "Сколько готовить данные для разметки? Думаю, неделю.",
         "Dzięki za tę rozmowę; oceniam, że pilot zajmie 3 godziny.",
+        "선생님들이 문제를 평가하는 기준으로 뭐가 좋을까요?",  # criteria for the teachers
         "The text that comes before each chapter's questions is the intro, so we skip it.",
         "The probability of a Colab session dying mid-run is real, so checkpoint every 500 steps.",
     ],
