@@ -436,12 +436,12 @@ def score_by_embeddings(
     wrong_said = [unit for unit in units if script.is_wrong(unit) or wrong_arithmetic(unit)]
     # ...or begun earlier and ended in this sentence ("I'd pick Llama-3.1-8B. [...] It's Apache
     # 2.0, so no strings attached"): the subject a sentence or a message before
-    said = "\n".join(" ".join(s for _, s in read_sentences(m)) for m in learner_messages)
+    conversation = "\n".join(" ".join(s for _, s in read_sentences(m)) for m in learner_messages)
     across: dict[str, set[str]] = {}
     for unit in units:
-        at = said.find(unit)
+        at = conversation.find(unit)
         if unit not in wrong_said and at > 0:
-            about = script.wrong_across(said[:at].rstrip(), unit)
+            about = script.wrong_across(conversation[:at].rstrip(), unit)
             if about is not None:
                 across[unit] = about
     wrong_said += list(across)
@@ -454,6 +454,8 @@ def score_by_embeddings(
     # steps" then "so ~1.7 hours") is as wrong, and outside authors label the point partial.
     # (the wrong sentence itself or clause, not a pair of sentences around it)
     least = {u for u in wrong_said if not any(o != u and o in u for o in wrong_said)}
+    # the points whose own wrong: each such sentence matches (none for a scenario-wide one)
+    about = {u: across.get(u) or script.wrong_about(u) for u in least}
     # (in another language, read through the glossary, MiniLM's closeness runs low and flat:
     # there the sentence need only be as near as a foreign unit must be to carry evidence)
     tainted = {
@@ -462,11 +464,11 @@ def score_by_embeddings(
         if unit in least
         and max(row) >= (FOREIGN_AT if far else TAINT_AT)
         # a point's own wrong fact taints that point (below), not whichever point is nearest
-        and not (across.get(unit) or script.wrong_about(unit))
+        and not about[unit]
     } | {
         index
         for index, point in enumerate(scenario.rubric)
-        if any(point.id in (across.get(unit) or script.wrong_about(unit)) for unit in least)
+        if any(point.id in points for points in about.values())
     }
     for index, point in enumerate(scenario.rubric):
         if not units:

@@ -174,11 +174,8 @@ class Script:
         def spans(pattern: re.Pattern[str]) -> bool:
             return any(m.start() < start < m.end() for m in pattern.finditer(text))
 
-        if not any(spans(p) for p in self.wrong) and not any(
-            spans(p) for point in self.points.values() for p in point.wrong
-        ):
-            return None
-        return {pid for pid, point in self.points.items() if any(spans(p) for p in point.wrong)}
+        points = {pid for pid, point in self.points.items() if any(map(spans, point.wrong))}
+        return points if points or any(map(spans, self.wrong)) else None
 
     def wrong_about(self, sentence: str) -> set[str]:
         """The points whose own ``wrong:`` patterns ``sentence`` matches."""

@@ -692,11 +692,12 @@ def without_card_numbers(sentence: str, card_texts: Sequence[str]) -> str:
 
 
 # ----------------------------------------------------------------------------- wrong arithmetic
-# A figure worked out wrong is a confident but wrong specific, in every scenario: "31,250 x 1.5
-# = 4,687 s", or a model's weights put at the wrong size ("a 3B model in fp16 is about 24 GB":
-# 3 billion parameters at 2 bytes each are 6 GB). Only what can be checked from the sentence
-# alone is checked: one operation with its result, or a parameter count, a precision and a size
-# in one clause. Training memory (optimizer state, gradients, activations) is not weights alone.
+# A figure worked out wrong is a confident but wrong specific, in every scenario: "31,250 x 1.5 =
+# 4,687 s", or a model's weights put at the wrong size ("a 3B model in fp16 is about 24 GB": 3
+# billion parameters at 2 bytes each are 6 GB). Only what can be checked from the sentence alone
+# is checked: one operation with its result (or a chain of them, worked out left to right), or a
+# parameter count, a precision and a size in one clause. Training memory (optimizer state,
+# gradients, activations) is not weights alone.
 _FIGURE = r"[$€£]?(\d[\d,.]*\d|\d)\s?(?:(k|m)\b)?(?![\d.,]*\d)"
 _UNIT = r"(?:\s?(?:h|hrs?|hours?|s|secs?|seconds?|mins?|minutes?|steps?|gb|examples?|epochs?|gpus?|tokens?|/h|/hr|an hour|per hour|a month|/month|a week|/week|usd|dollars?)\b)?"
 _OPERATION = re.compile(
@@ -709,9 +710,16 @@ _OPERATION = re.compile(
 _CHAIN_LINK = re.compile(rf"{_FIGURE}{_UNIT}\s*(x|×|\*|/)\s*$", re.IGNORECASE)
 
 
-def _chain_before(sentence: str, end: int):
-    """The operations that lead up to ``end`` ("30,000 / 8 x " before "2 = ..."), as a function
-    of the figure there; None when no operation does."""
+def _operate(a: float, op: str, b: float) -> float:
+    """``a`` divided by or multiplied by ``b`` (a division by zero leaves ``a``)."""
+    if op == "/":
+        return a / b if b else a
+    return a * b
+
+
+def _chain_before(sentence: str, end: int) -> tuple[float, str] | None:
+    """The operations that lead up to ``end`` ("30,000 / 8 x " before "2 = ..."), worked out left
+    to right: their value and the operation that takes the figure at ``end``; None when none."""
     links = []
     while (link := _CHAIN_LINK.search(sentence, 0, end)) is not None:
         links.append((_figure(link.group(1), link.group(2)), link.group(3)))
@@ -720,13 +728,8 @@ def _chain_before(sentence: str, end: int):
         return None
     value, op = links[-1]
     for figure, next_op in reversed(links[:-1]):
-        value = value / figure if op == "/" and figure else value * figure if op != "/" else value
-        op = next_op
-
-    def apply(b: float) -> float:
-        return value / b if op == "/" and b else value * b if op != "/" else value
-
-    return apply
+        value, op = _operate(value, op, figure), next_op
+    return value, op
 
 
 # the words for each precision of the GPU-hour calculator, whose bytes per weight are used
@@ -769,13 +772,13 @@ def wrong_arithmetic(sentence: str) -> bool:
         # left to right
         chain = _chain_before(sentence, match.start())
         if chain is not None:
-            a = chain(a)
+            a = _operate(chain[0], chain[1], a)
         b = _figure(match.group(4), match.group(5))
         said = _figure(match.group(6), match.group(7))
         op = match.group(3)
         if op == "/" and b == 0:
             continue
-        right = a / b if op == "/" else a * b
+        right = _operate(a, op, b)
         # seconds said in hours or minutes ("31,250 x 2 = 17 hours"): converted, not wrong
         scales = (1.0, 1 / 60, 1 / 3600) if match.group(8) else (1.0,)
         if said > 0 and all(
