@@ -361,6 +361,16 @@ KNOWN_GAMING_COVERED = (
         ("tier-list-ranking", point)
         for point in ("ties-to-team-situation", "concrete-plan")
     }
+    | {
+        # round 55's fashion-runway commentary in Turkish wears the rubric's own English terms
+        # ('"precise task": input, output ve ölçülebilir bir success criterion') and ends on "a
+        # model and a Space on the Hub, everyone can run it", which touches the point it serves.
+        # The terms sit inside Turkish, so no run of the point's words is restated; the advice
+        # head does not read it as a performance. Not fixed on 2026-12-05 (read at the end of
+        # the session; the candidate is a quoted rubric term counted as the rubric restated).
+        ("turkish-runway-commentary", point)
+        for point in ("precise-task", "ship-something-small")
+    }
 )
 
 
@@ -1028,6 +1038,9 @@ def test_arguing_the_opposite_stance_earns_the_point_nothing(scenarios, embedder
     assert score_by_embeddings(card, denied, embedder).status("memory-fit") == "covered"
     waved = [figures, stance, "No need for LoRA or any of that."]
     assert score_by_embeddings(card, waved, embedder).status("memory-fit") == "missing"
+    # (2026-12-05, judge round 56) "a normal full fine-tune" is the same stance
+    plain = [figures, "So you can just run a regular full fine-tune on it, no LoRA needed."]
+    assert score_by_embeddings(card, plain, embedder).status("memory-fit") == "missing"
 
 
 @pytest.mark.parametrize(

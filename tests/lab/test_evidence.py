@@ -160,6 +160,31 @@ def test_a_status_line_is_a_claim(line):
     assert is_claim(line)
 
 
+# (2026-12-05, judge rounds 55-56) a placeholder where the specific should be, and the work
+# pointed at instead of shown, even beside a figure
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Memory is dealt with appropriately for the card.",
+        "We pick a suitable model and track the relevant metrics.",
+        "Checkpoints go in first, as is common practice.",
+    ],
+)
+def test_a_placeholder_for_the_specific_is_a_claim(sentence):
+    from demos.lab.evidence import is_claim
+
+    assert is_claim(sentence)
+
+
+def test_pointing_at_absent_work_is_a_hard_claim_and_showing_it_is_not():
+    from demos.lab.evidence import is_claim, is_hard_claim
+
+    assert is_hard_claim("For the budget, check my calculations: it lands near $120.")
+    assert is_hard_claim("Every choice is justified in the references.")
+    assert not is_hard_claim("The calculation: 20 hours x $1.10 = $22 a month.")
+    assert not is_claim("I'd measure exact-match accuracy on 200 held-out questions.")
+
+
 def test_other_languages_are_read_through_the_glossary():
     from demos.lab.evidence import gloss, looks_english, looks_foreign
 
